@@ -1,0 +1,135 @@
+"""``go-doc-go ingest``: the single-mode run, with progress and a summary."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from go_doc_go.config import Config, ContentSourceConfig, config_from_dict, load_config
+from go_doc_go.exceptions import ConfigError
+from go_doc_go.ingest import IngestSummary, ingest_documents
+from go_doc_go.ingest import Progress as IngestProgress
+from go_doc_go.cli.errors import EXIT_FAILED, clean_errors
+
+
+def sources_from_paths(paths: tuple[str, ...]) -> list[ContentSourceConfig]:
+    """One file source per PATH, named after its folder (made unique when names repeat)."""
+    sources: list[ContentSourceConfig] = []
+    used: set[str] = set()
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            raise ConfigError(f"PATH {raw}: no such file or folder")
+        resolved = path.resolve()
+        base, include = (resolved, ["**/*"]) if resolved.is_dir() else (resolved.parent, [resolved.name])
+        name = base.name or "root"
+        candidate, n = name, 2
+        while candidate in used:
+            candidate, n = f"{name}-{n}", n + 1
+        used.add(candidate)
+        sources.append(ContentSourceConfig(name=candidate, base_path=str(base), include=include))
+    return sources
+
+
+def build_config(paths: tuple[str, ...], config_file: str | None, db: str | None, jobs: int | None) -> Config:
+    config = load_config(config_file) if config_file else config_from_dict({})
+    if paths:
+        config.content_sources = sources_from_paths(paths)
+    if db:
+        config.storage.backend = "sqlite"
+        config.storage.path = db
+    if jobs is not None:
+        config.processing.jobs = jobs
+    return config
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML config file.")
+@click.option("--db", type=click.Path(dir_okay=False), help="SQLite file to store into [default: ./go_doc_go.db].")
+@click.option("--jobs", type=click.IntRange(min=0), help="Worker processes; 0 = one per core.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@clean_errors
+def ingest(paths: tuple[str, ...], config_file: str | None, db: str | None, jobs: int | None, as_json: bool) -> None:
+    """Ingest documents from PATHs (or the config's content_sources) into the store.
+
+    Unchanged documents are skipped, changed ones re-processed, vanished ones
+    removed. Exits 0 when every document succeeded, 1 when any failed.
+    """
+    config = build_config(paths, config_file, db, jobs)
+    show_progress = not as_json and sys.stderr.isatty()
+    if show_progress:
+        summary = _ingest_with_progress(config)
+    else:
+        summary = ingest_documents(config)
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), indent=2, default=str))
+    else:
+        print_summary(summary, config, Console())
+    if not summary.ok:
+        sys.exit(EXIT_FAILED)
+
+
+def _ingest_with_progress(config: Config) -> IngestSummary:
+    columns = (
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]} docs/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("ingest", total=None, rate="-")
+
+        def on_progress(event: IngestProgress) -> None:
+            elapsed = bar.tasks[0].elapsed or 0.0
+            rate = f"{event.done / elapsed:,.0f}" if elapsed > 0 else "-"
+            total = event.total if event.discovery_finished else None
+            bar.update(task, completed=event.done, total=total, rate=rate)
+
+        return ingest_documents(config, on_progress=on_progress)
+
+
+def print_summary(summary: IngestSummary, config: Config, console: Console) -> None:
+    rate = summary.processed / summary.seconds if summary.seconds else 0.0
+    console.print(
+        f"[bold]{summary.processed}[/] processed, [bold]{summary.unchanged}[/] unchanged, "
+        f"[bold]{summary.removed}[/] removed, "
+        f"[bold {'red' if summary.failed else 'green'}]{summary.failed}[/] failed, "
+        f"{summary.skipped} skipped "
+        f"in {summary.seconds:.2f} s ({rate:,.0f} docs/s, {summary.jobs} jobs) "
+        f"→ {config.storage.path}"
+    )
+    if summary.failures:
+        table = Table(title="Failed documents", title_justify="left")
+        for column in ("document", "stage", "cause"):
+            table.add_column(column, overflow="fold")
+        for failure in summary.failures:
+            table.add_row(f"{failure.source}:{failure.path}", failure.stage, failure.cause)
+        console.print(table)
+    if summary.skipped_paths:
+        table = Table(title="Skipped paths", title_justify="left")
+        table.add_column("path", overflow="fold")
+        table.add_column("reason")
+        for skipped in summary.skipped_paths[:20]:
+            table.add_row(f"{skipped.source}:{skipped.path}", skipped.reason)
+        if summary.skipped > 20:
+            table.add_row(f"… and {summary.skipped - 20} more", "")
+        console.print(table)

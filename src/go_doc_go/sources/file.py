@@ -1,0 +1,165 @@
+"""Documents from a folder on disk.
+
+The walk is an explicit stack of folders, so memory grows with depth and the
+widest single folder, never with the total number of files. Nothing outside
+``base_path`` is read: symlinks are resolved and skipped (and reported) when
+they leave the root.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from go_doc_go.config import ContentSourceConfig
+from go_doc_go.exceptions import DocumentTooLargeError, FetchError, OutsideRootError, SourceError
+from go_doc_go.model import content_hash, make_doc_id, normalize_path
+from go_doc_go.sources.base import DocumentRef, FetchedDocument, OnSkip, SkippedPath
+from go_doc_go.sources.detect import sniff_type, type_from_extension
+from go_doc_go.sources.globs import excludes_folder, matches_any
+
+SNIFF_BYTES = 4096
+
+
+class FileSource:
+    def __init__(self, config: ContentSourceConfig) -> None:
+        self.name = config.name
+        self.config = config
+        root = Path(config.base_path).expanduser()
+        if not root.is_dir():
+            raise SourceError(f"content source {config.name!r}: base_path {root} is not a folder")
+        self.root = root.resolve()
+
+    # ------------------------------------------------------------ listing
+
+    def iter_documents(self, on_skip: OnSkip | None = None) -> Iterator[DocumentRef]:
+        include, exclude = self.config.include, self.config.exclude
+        visited: set[tuple[int, int]] = set()
+        stack: list[str] = [""]
+        while stack:
+            folder = stack.pop()
+            absolute = os.path.join(self.root, folder) if folder else str(self.root)
+            try:
+                info = os.stat(absolute)
+                if (info.st_dev, info.st_ino) in visited:
+                    continue  # a symlink loop inside the root
+                visited.add((info.st_dev, info.st_ino))
+                with os.scandir(absolute) as entries:
+                    names = sorted(entries, key=lambda e: e.name)
+            except OSError as error:
+                self._skip(on_skip, folder or ".", f"cannot list folder: {error.strerror}", True)
+                continue
+            subfolders: list[str] = []
+            for entry in names:
+                relative = f"{folder}/{entry.name}" if folder else entry.name
+                try:
+                    if entry.is_symlink() and not self._inside_root(entry.path):
+                        self._skip(on_skip, relative, "symlink leads outside base_path")
+                        continue
+                    if entry.is_dir():
+                        if not excludes_folder(relative, exclude):
+                            subfolders.append(relative)
+                        continue
+                    if not entry.is_file():
+                        continue
+                    if not matches_any(relative, include) or matches_any(relative, exclude):
+                        continue
+                    ref = self._ref(relative, entry.stat())
+                except OSError as error:
+                    self._skip(on_skip, relative, f"cannot read: {error.strerror}")
+                    continue
+                if ref.doc_type is None:
+                    self._skip(on_skip, relative, "unsupported or binary file type")
+                    continue
+                yield ref
+            stack.extend(reversed(subfolders))
+
+    def ref_for(self, path: str) -> DocumentRef | None:
+        relative = normalize_path(path)
+        if not relative or relative.startswith("../") or relative == "..":
+            return None
+        if matches_any(relative, self.config.exclude):
+            return None
+        absolute = os.path.join(self.root, relative)
+        if not self._inside_root(absolute):
+            return None
+        try:
+            info = os.stat(absolute)
+        except OSError:
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        ref = self._ref(relative, info)
+        return ref if ref.doc_type is not None else None
+
+    # ------------------------------------------------------------ reading
+
+    def fetch(self, ref: DocumentRef) -> FetchedDocument:
+        absolute = os.path.join(self.root, ref.path)
+        if not self._inside_root(absolute):
+            raise OutsideRootError(f"{ref.path} leads outside base_path")
+        limit = self.config.max_file_size
+        try:
+            with open(absolute, "rb") as handle:
+                data = handle.read(limit + 1)
+        except OSError as error:
+            raise FetchError(f"cannot read {ref.path}: {error.strerror}") from None
+        if len(data) > limit:
+            raise DocumentTooLargeError(
+                f"{ref.path} is larger than max_file_size ({limit} bytes)"
+            )
+        return FetchedDocument(ref=ref, data=data, content_hash=content_hash(data))
+
+    def resolve_link(self, from_path: str, href: str) -> tuple[str, str | None] | None:
+        try:
+            parts = urlsplit(href)
+        except ValueError:
+            return None
+        if parts.scheme or parts.netloc:
+            return None  # external (http, mailto, ...)
+        anchor = unquote(parts.fragment) or None
+        if not parts.path:
+            return (from_path, anchor)  # "#section" points into the same document
+        target = unquote(parts.path)
+        if target.startswith("/"):
+            joined = target.lstrip("/")
+        else:
+            joined = posixpath.join(posixpath.dirname(from_path), target)
+        normalized = posixpath.normpath(joined)
+        if normalized.startswith("..") or normalized == ".":
+            return None
+        return (normalize_path(normalized), anchor)
+
+    # ------------------------------------------------------------ helpers
+
+    def _ref(self, relative: str, info: os.stat_result) -> DocumentRef:
+        doc_type = type_from_extension(relative)
+        if doc_type is None:
+            doc_type = self._sniff(relative)
+        return DocumentRef(
+            source=self.name,
+            path=relative,
+            doc_id=make_doc_id(self.name, relative),
+            doc_type=doc_type,
+            size=info.st_size,
+            mtime_ns=info.st_mtime_ns,
+        )
+
+    def _sniff(self, relative: str) -> str | None:
+        try:
+            with open(os.path.join(self.root, relative), "rb") as handle:
+                return sniff_type(handle.read(SNIFF_BYTES))
+        except OSError:
+            return None
+
+    def _inside_root(self, path: str) -> bool:
+        real = os.path.realpath(path)
+        return real == str(self.root) or real.startswith(str(self.root) + os.sep)
+
+    def _skip(self, on_skip: OnSkip | None, path: str, reason: str, incomplete: bool = False) -> None:
+        if on_skip is not None:
+            on_skip(SkippedPath(self.name, path, reason, incomplete))

@@ -1,0 +1,36 @@
+"""Load named SQL blocks from packaged ``.sql`` files.
+
+A block starts with a header line ``-- name: block_name`` (an optional
+description may follow on the next ``--`` lines) and runs to the next header.
+Keeping SQL in files, with one module per engine using the names, keeps it out
+of business logic (procrastinate's approach).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib.resources import files
+
+_HEADER = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
+
+
+def parse_queries(text: str) -> dict[str, str]:
+    queries: dict[str, str] = {}
+    matches = list(_HEADER.finditer(text))
+    for index, match in enumerate(matches):
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        body = "\n".join(
+            line for line in text[match.end() : end].strip().splitlines() if not line.startswith("--")
+        ).strip()
+        queries[match.group(1)] = body
+    return queries
+
+
+@cache
+def load_queries(package: str, filename: str) -> dict[str, str]:
+    return parse_queries(files(package).joinpath(filename).read_text(encoding="utf-8"))
+
+
+def read_sql(package: str, filename: str) -> str:
+    return files(package).joinpath(filename).read_text(encoding="utf-8")

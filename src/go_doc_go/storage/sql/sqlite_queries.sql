@@ -1,0 +1,88 @@
+-- name: document_state
+-- What change detection needs about a stored document.
+SELECT content_hash, size, mtime_ns FROM documents WHERE doc_id = ?
+
+-- name: document_touch
+-- An unchanged document seen with a new mtime: remember it so the next run skips the read.
+UPDATE documents SET mtime_ns = ?, size = ? WHERE doc_id = ?
+
+-- name: fts_delete_document
+INSERT INTO elements_fts (elements_fts, rowid, text)
+SELECT 'delete', rowid, text FROM elements WHERE doc_id = ?
+
+-- name: elements_delete_document
+DELETE FROM elements WHERE doc_id = ?
+
+-- name: relationships_delete_document
+DELETE FROM relationships WHERE doc_id = ?
+
+-- name: embeddings_delete_document
+DELETE FROM embeddings WHERE doc_id = ?
+
+-- name: document_delete
+DELETE FROM documents WHERE doc_id = ?
+
+-- name: document_upsert
+INSERT INTO documents (doc_id, source, path, doc_type, title, content_hash, size, mtime_ns, metadata, element_count)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (doc_id) DO UPDATE SET
+    source = excluded.source, path = excluded.path, doc_type = excluded.doc_type,
+    title = excluded.title, content_hash = excluded.content_hash, size = excluded.size,
+    mtime_ns = excluded.mtime_ns, metadata = excluded.metadata,
+    element_count = excluded.element_count,
+    stored_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+
+-- name: element_insert
+INSERT INTO elements (element_id, doc_id, element_type, parent_id, sibling_order, document_position,
+                      path_segment, text, content_hash, anchor, location, metadata)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: fts_insert_document
+INSERT INTO elements_fts (rowid, text) SELECT rowid, text FROM elements WHERE doc_id = ?
+
+-- name: relationship_insert
+INSERT INTO relationships (relationship_id, doc_id, source_id, relationship_type, target_id,
+                           target_reference, target_doc_id, target_anchor, metadata)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+
+-- name: links_resolve
+-- Point in-source links at the anchored element when one matches, else at the target's root.
+UPDATE relationships SET target_id = COALESCE(
+    (SELECT e.element_id FROM elements e
+      WHERE e.doc_id = relationships.target_doc_id AND e.anchor = relationships.target_anchor
+      ORDER BY e.document_position LIMIT 1),
+    (SELECT e.element_id FROM elements e
+      WHERE e.doc_id = relationships.target_doc_id AND e.parent_id IS NULL))
+WHERE target_doc_id IS NOT NULL
+
+-- name: seen_create
+CREATE TEMP TABLE IF NOT EXISTS seen_documents (doc_id TEXT PRIMARY KEY) WITHOUT ROWID
+
+-- name: seen_clear
+DELETE FROM temp.seen_documents
+
+-- name: seen_mark
+INSERT OR IGNORE INTO temp.seen_documents (doc_id) VALUES (?)
+
+-- name: unseen_documents
+-- Documents of one source that this run did not see: they vanished from the source.
+SELECT doc_id FROM documents
+WHERE source = ? AND doc_id NOT IN (SELECT doc_id FROM temp.seen_documents)
+
+-- name: document_by_id_or_path
+SELECT doc_id, source, path, doc_type, title, content_hash, size, metadata, element_count
+FROM documents WHERE doc_id = ? OR path = ? OR (source || ':' || path) = ?
+ORDER BY doc_id LIMIT 2
+
+-- name: elements_of_document
+SELECT element_id, element_type, parent_id, sibling_order, document_position, path_segment, text,
+       content_hash, anchor, location, metadata
+FROM elements WHERE doc_id = ? ORDER BY document_position
+
+-- name: relationships_from_document
+SELECT source_id, relationship_type, target_id, target_reference
+FROM relationships WHERE doc_id = ? AND relationship_type = 'links_to'
+
+-- name: counts
+SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM elements),
+       (SELECT count(*) FROM relationships)

@@ -1,0 +1,158 @@
+"""The embedded default store: one SQLite file, WAL, batched writes.
+
+All SQL comes from ``sql/sqlite_schema.sql`` and ``sql/sqlite_queries.sql``.
+Writes happen in one transaction per batch of documents; each document's old
+rows are removed and its new rows inserted inside that transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from go_doc_go.exceptions import StorageError
+from go_doc_go.model import DocumentResult
+from go_doc_go.storage.base import StoredDocument, StoredState
+from go_doc_go.storage.queries import load_queries, read_sql
+
+_SQL_PACKAGE = "go_doc_go.storage.sql"
+Q = load_queries(_SQL_PACKAGE, "sqlite_queries.sql")
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+
+def _json(value: dict[str, Any]) -> str:
+    return _dumps(value) if value else "{}"
+
+
+class SQLiteStore:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            if self.path.parent and not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            self.db.execute("PRAGMA cache_size = -65536")
+            self.db.executescript(read_sql(_SQL_PACKAGE, "sqlite_schema.sql"))
+        except (sqlite3.Error, OSError) as error:
+            raise StorageError(f"cannot open SQLite store {self.path}: {error}") from None
+
+    # ------------------------------------------------------------ change tracking
+
+    def document_state(self, doc_id: str) -> StoredState | None:
+        row = self.db.execute(Q["document_state"], (doc_id,)).fetchone()
+        return StoredState(*row) if row else None
+
+    def document_touch(self, doc_id: str, size: int, mtime_ns: int) -> None:
+        self.db.execute(Q["document_touch"], (mtime_ns, size, doc_id))
+
+    def seen_reset(self) -> None:
+        self.db.execute(Q["seen_create"])
+        self.db.execute(Q["seen_clear"])
+
+    def seen_mark(self, doc_id: str) -> bool:
+        """Record that this run saw the document; False if it was already seen."""
+        return self.db.execute(Q["seen_mark"], (doc_id,)).rowcount == 1
+
+    def unseen_documents(self, source: str) -> list[str]:
+        return [row[0] for row in self.db.execute(Q["unseen_documents"], (source,))]
+
+    # ------------------------------------------------------------ writes
+
+    def store_documents(self, results: Iterable[DocumentResult]) -> None:
+        with self._transaction() as db:
+            for result in results:
+                self._replace(db, result)
+
+    def delete_documents(self, doc_ids: Iterable[str]) -> int:
+        count = 0
+        with self._transaction() as db:
+            for doc_id in doc_ids:
+                self._remove(db, doc_id)
+                count += db.execute(Q["document_delete"], (doc_id,)).rowcount
+        return count
+
+    def resolve_links(self) -> int:
+        with self._transaction() as db:
+            return db.execute(Q["links_resolve"]).rowcount
+
+    def _replace(self, db: sqlite3.Connection, result: DocumentResult) -> None:
+        doc = result.document
+        self._remove(db, doc.doc_id)
+        db.execute(
+            Q["document_upsert"],
+            (doc.doc_id, doc.source, doc.path, doc.doc_type, doc.title, doc.content_hash,
+             doc.size, doc.mtime_ns, _json(doc.metadata), len(result.elements)),
+        )
+        db.executemany(
+            Q["element_insert"],
+            [
+                (e.element_id, e.doc_id, e.element_type, e.parent_id, e.sibling_order,
+                 e.document_position, e.path_segment, e.text, e.content_hash, e.anchor,
+                 _json(e.location), _json(e.metadata))
+                for e in result.elements
+            ],
+        )
+        db.execute(Q["fts_insert_document"], (doc.doc_id,))
+        db.executemany(
+            Q["relationship_insert"],
+            [
+                (r.relationship_id, r.doc_id, r.source_id, r.relationship_type, r.target_id,
+                 r.target_reference, r.target_doc_id, r.target_anchor, _json(r.metadata))
+                for r in result.relationships
+            ],
+        )
+
+    def _remove(self, db: sqlite3.Connection, doc_id: str) -> None:
+        db.execute(Q["fts_delete_document"], (doc_id,))
+        db.execute(Q["elements_delete_document"], (doc_id,))
+        db.execute(Q["relationships_delete_document"], (doc_id,))
+        db.execute(Q["embeddings_delete_document"], (doc_id,))
+
+    class _Tx:
+        def __init__(self, db: sqlite3.Connection) -> None:
+            self.db = db
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.db.execute("BEGIN IMMEDIATE")
+            return self.db
+
+        def __exit__(self, kind: object, error: object, tb: object) -> None:
+            self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+    def _transaction(self) -> SQLiteStore._Tx:
+        return SQLiteStore._Tx(self.db)
+
+    # ------------------------------------------------------------ reads
+
+    def find_document(self, doc_id_or_path: str) -> list[StoredDocument]:
+        key = doc_id_or_path
+        rows = self.db.execute(Q["document_by_id_or_path"], (key, key, key)).fetchall()
+        return [
+            StoredDocument(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8])
+            for r in rows
+        ]
+
+    def elements_of(self, doc_id: str) -> Iterator[dict[str, Any]]:
+        columns = ("element_id", "element_type", "parent_id", "sibling_order",
+                   "document_position", "path_segment", "text", "content_hash", "anchor",
+                   "location", "metadata")
+        for row in self.db.execute(Q["elements_of_document"], (doc_id,)):
+            item = dict(zip(columns, row, strict=True))
+            item["location"] = json.loads(item["location"])
+            item["metadata"] = json.loads(item["metadata"])
+            yield item
+
+    def links_of(self, doc_id: str) -> list[tuple[str, str, str | None, str | None]]:
+        return self.db.execute(Q["relationships_from_document"], (doc_id,)).fetchall()
+
+    def counts(self) -> tuple[int, int, int]:
+        return tuple(self.db.execute(Q["counts"]).fetchone())  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self.db.close()
