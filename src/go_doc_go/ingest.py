@@ -20,9 +20,10 @@ from typing import Any
 from go_doc_go.config import Config, as_config, effective_jobs
 from go_doc_go.exceptions import ConfigError
 from go_doc_go.model import DocumentResult
-from go_doc_go.pipeline import Failed, Outcome, Unchanged, process_document
+from go_doc_go.pipeline import Failed, Unchanged, process_document
 from go_doc_go.sources import ContentSource, DocumentRef, SkippedPath, open_source
 from go_doc_go.storage import SQLiteStore, open_store
+from go_doc_go.storage.rows import DocumentRows, encode_document
 
 TASK_SIZE = 8  # documents per task sent to a worker process
 WRITE_BATCH_DOCS = 256  # documents per SQLite transaction
@@ -77,6 +78,19 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
+@dataclass(slots=True)
+class _Processed:
+    """A parsed document as it travels back from a worker: rows ready to insert."""
+
+    ref: DocumentRef
+    size: int
+    hrefs: list[str]
+    rows: DocumentRows
+
+
+_Result = _Processed | Unchanged | Failed
+
+
 @dataclass(frozen=True, slots=True)
 class _Task:
     ref: DocumentRef
@@ -96,12 +110,18 @@ def _init_worker(config_data: dict[str, Any]) -> None:
     _worker_sources = {s.name: open_source(s) for s in _worker_config.content_sources}
 
 
-def _process_batch(tasks: list[_Task]) -> list[Outcome]:
+def _process_batch(tasks: list[_Task]) -> list[_Result]:
     assert _worker_config is not None
-    return [
-        process_document(_worker_sources[t.ref.source], t.ref, _worker_config, known_hash=t.known_hash)
-        for t in tasks
-    ]
+    results: list[_Result] = []
+    for task in tasks:
+        outcome = process_document(
+            _worker_sources[task.ref.source], task.ref, _worker_config, known_hash=task.known_hash
+        )
+        if isinstance(outcome, DocumentResult):
+            hrefs = [link.href for link in outcome.links if link.target_path is not None]
+            outcome = _Processed(task.ref, outcome.document.size, hrefs, encode_document(outcome))
+        results.append(outcome)
+    return results
 
 
 class _InlineExecutor(Executor):
@@ -165,7 +185,7 @@ class _Run:
         self.discovered = 0
         self.discovery_finished = False
         self.done = 0
-        self.write_buffer: list[DocumentResult] = []
+        self.write_buffer: list[DocumentRows] = []
         self.last_write = time.monotonic()
 
     def run(self) -> IngestSummary:
@@ -210,12 +230,14 @@ class _Run:
                 continue
             task = next(listed, None)
             if task is None:
+                if self.linked:  # listing unchanged documents can queue their links
+                    continue
                 break
             batch.append(task)
         return batch
 
     def _drain(self, executor: Executor, listed: Iterator[_Task], max_in_flight: int) -> None:
-        in_flight: set[Future[list[Outcome]]] = set()
+        in_flight: set[Future[list[_Result]]] = set()
         while True:
             while len(in_flight) < max_in_flight:
                 batch = self._next_batch(listed)
@@ -244,13 +266,13 @@ class _Run:
 
     # ------------------------------------------------------------ outcomes
 
-    def _handle(self, outcome: Outcome) -> None:
-        if isinstance(outcome, DocumentResult):
-            doc = outcome.document
+    def _handle(self, outcome: _Result) -> None:
+        if isinstance(outcome, _Processed):
+            ref = outcome.ref
             self.summary.processed += 1
-            self.summary.bytes_processed += doc.size
-            self.write_buffer.append(outcome)
-            self._follow(doc.source, doc.path, [link.href for link in outcome.links], self._depth_of(outcome))
+            self.summary.bytes_processed += outcome.size
+            self.write_buffer.append(outcome.rows)
+            self._follow(ref.source, ref.path, outcome.hrefs, self.depths.pop(ref.doc_id, 0))
             if len(self.write_buffer) >= WRITE_BATCH_DOCS:
                 self._flush_writes()
             self._progress()
@@ -291,12 +313,9 @@ class _Run:
                 self.depths[ref.doc_id] = depth + 1
                 self.linked.append(task)
 
-    def _depth_of(self, result: DocumentResult) -> int:
-        return self.depths.pop(result.document.doc_id, 0)
-
     def _flush_writes(self) -> None:
         if self.write_buffer:
-            self.store.store_documents(self.write_buffer)
+            self.store.store_rows(self.write_buffer)
             self.write_buffer = []
         self.last_write = time.monotonic()
 

@@ -144,7 +144,11 @@ class Element:
 
 @dataclass(slots=True)
 class Relationship:
-    """``target_id`` is an element id once resolved; ``target_reference`` keeps the raw target."""
+    """A stored relationship (a link, later a semantic edge).
+
+    ``target_id`` is an element id once resolved; ``target_reference`` keeps the
+    raw target. Structural edges are derived by the store, never built here.
+    """
 
     relationship_id: str
     doc_id: str

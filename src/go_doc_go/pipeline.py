@@ -17,7 +17,7 @@ from go_doc_go.config import Config
 from go_doc_go.exceptions import DocumentError, ParseError
 from go_doc_go.model import Document, DocumentResult, Link, flatten, make_doc_id
 from go_doc_go.parsers import ParseInput, get_parser
-from go_doc_go.relationships import link_relationships, structural_relationships
+from go_doc_go.relationships import link_relationships
 from go_doc_go.sources import ContentSource, DocumentRef
 from go_doc_go.sources.detect import TEXT_TYPES, looks_binary
 
@@ -103,10 +103,7 @@ def process_document(
             _resolve_link(source, ref, link.href, link.text, node_ids[id(link.node)])
             for link in parsed.links
         ]
-        detection = config.relationship_detection
-        relationships = structural_relationships(elements) if detection.structural else []
-        if detection.links:
-            relationships.extend(link_relationships(ref.doc_id, links))
+        relationships = link_relationships(ref.doc_id, links) if config.relationship_detection.links else []
         document = Document(
             doc_id=ref.doc_id,
             source=ref.source,

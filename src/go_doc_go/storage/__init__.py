@@ -10,7 +10,7 @@ from go_doc_go.storage.sqlite import SQLiteStore
 
 def open_store(config: Config) -> SQLiteStore:
     if config.storage.backend == "sqlite":
-        return SQLiteStore(config.storage.path)
+        return SQLiteStore(config.storage.path, structural=config.relationship_detection.structural)
     raise ConfigError(
         "storage.backend: the PostgreSQL document store arrives with distributed mode; "
         "use backend: sqlite for now"

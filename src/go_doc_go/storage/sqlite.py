@@ -17,18 +17,17 @@ from go_doc_go.exceptions import StorageError
 from go_doc_go.model import DocumentResult
 from go_doc_go.storage.base import StoredDocument, StoredState
 from go_doc_go.storage.queries import load_queries, read_sql
+from go_doc_go.storage.rows import DocumentRows, encode_document
 
 _SQL_PACKAGE = "go_doc_go.storage.sql"
 Q = load_queries(_SQL_PACKAGE, "sqlite_queries.sql")
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
-
-
-def _json(value: dict[str, Any]) -> str:
-    return _dumps(value) if value else "{}"
 
 
 class SQLiteStore:
-    def __init__(self, path: str | Path) -> None:
+    """``structural`` chooses whether the ``relationships`` view includes the
+    derived structural edges; None keeps whatever the file already has."""
+
+    def __init__(self, path: str | Path, *, structural: bool | None = None) -> None:
         self.path = Path(path)
         try:
             if self.path.parent and not self.path.parent.exists():
@@ -39,6 +38,10 @@ class SQLiteStore:
             self.db.execute("PRAGMA busy_timeout = 30000")
             self.db.execute("PRAGMA cache_size = -65536")
             self.db.executescript(read_sql(_SQL_PACKAGE, "sqlite_schema.sql"))
+            has_view = self.db.execute(Q["relationships_view_exists"]).fetchone() is not None
+            if structural is not None or not has_view:
+                view = "relationships_view_links_only" if structural is False else "relationships_view_with_structure"
+                self.db.executescript(Q[view])
         except (sqlite3.Error, OSError) as error:
             raise StorageError(f"cannot open SQLite store {self.path}: {error}") from None
 
@@ -65,9 +68,18 @@ class SQLiteStore:
     # ------------------------------------------------------------ writes
 
     def store_documents(self, results: Iterable[DocumentResult]) -> None:
+        self.store_rows(encode_document(result) for result in results)
+
+    def store_rows(self, documents: Iterable[DocumentRows]) -> None:
+        """Replace each document in one transaction for the whole batch."""
         with self._transaction() as db:
-            for result in results:
-                self._replace(db, result)
+            for rows in documents:
+                self._remove(db, rows.doc_id)
+                db.execute(Q["document_upsert"], rows.document)
+                db.executemany(Q["element_insert"], rows.elements)
+                db.execute(Q["fts_insert_document"], (rows.doc_id,))
+                if rows.relationships:
+                    db.executemany(Q["relationship_insert"], rows.relationships)
 
     def delete_documents(self, doc_ids: Iterable[str]) -> int:
         count = 0
@@ -80,33 +92,6 @@ class SQLiteStore:
     def resolve_links(self) -> int:
         with self._transaction() as db:
             return db.execute(Q["links_resolve"]).rowcount
-
-    def _replace(self, db: sqlite3.Connection, result: DocumentResult) -> None:
-        doc = result.document
-        self._remove(db, doc.doc_id)
-        db.execute(
-            Q["document_upsert"],
-            (doc.doc_id, doc.source, doc.path, doc.doc_type, doc.title, doc.content_hash,
-             doc.size, doc.mtime_ns, _json(doc.metadata), len(result.elements)),
-        )
-        db.executemany(
-            Q["element_insert"],
-            [
-                (e.element_id, e.doc_id, e.element_type, e.parent_id, e.sibling_order,
-                 e.document_position, e.path_segment, e.text, e.content_hash, e.anchor,
-                 _json(e.location), _json(e.metadata))
-                for e in result.elements
-            ],
-        )
-        db.execute(Q["fts_insert_document"], (doc.doc_id,))
-        db.executemany(
-            Q["relationship_insert"],
-            [
-                (r.relationship_id, r.doc_id, r.source_id, r.relationship_type, r.target_id,
-                 r.target_reference, r.target_doc_id, r.target_anchor, _json(r.metadata))
-                for r in result.relationships
-            ],
-        )
 
     def _remove(self, db: sqlite3.Connection, doc_id: str) -> None:
         db.execute(Q["fts_delete_document"], (doc_id,))

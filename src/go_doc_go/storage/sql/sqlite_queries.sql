@@ -14,7 +14,7 @@ SELECT 'delete', rowid, text FROM elements WHERE doc_id = ?
 DELETE FROM elements WHERE doc_id = ?
 
 -- name: relationships_delete_document
-DELETE FROM relationships WHERE doc_id = ?
+DELETE FROM stored_relationships WHERE doc_id = ?
 
 -- name: embeddings_delete_document
 DELETE FROM embeddings WHERE doc_id = ?
@@ -41,18 +41,18 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 INSERT INTO elements_fts (rowid, text) SELECT rowid, text FROM elements WHERE doc_id = ?
 
 -- name: relationship_insert
-INSERT INTO relationships (relationship_id, doc_id, source_id, relationship_type, target_id,
+INSERT INTO stored_relationships (relationship_id, doc_id, source_id, relationship_type, target_id,
                            target_reference, target_doc_id, target_anchor, metadata)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: links_resolve
 -- Point in-source links at the anchored element when one matches, else at the target's root.
-UPDATE relationships SET target_id = COALESCE(
+UPDATE stored_relationships SET target_id = COALESCE(
     (SELECT e.element_id FROM elements e
-      WHERE e.doc_id = relationships.target_doc_id AND e.anchor = relationships.target_anchor
+      WHERE e.doc_id = stored_relationships.target_doc_id AND e.anchor = stored_relationships.target_anchor
       ORDER BY e.document_position LIMIT 1),
     (SELECT e.element_id FROM elements e
-      WHERE e.doc_id = relationships.target_doc_id AND e.parent_id IS NULL))
+      WHERE e.doc_id = stored_relationships.target_doc_id AND e.parent_id IS NULL))
 WHERE target_doc_id IS NOT NULL
 
 -- name: seen_create
@@ -81,8 +81,45 @@ FROM elements WHERE doc_id = ? ORDER BY document_position
 
 -- name: relationships_from_document
 SELECT source_id, relationship_type, target_id, target_reference
-FROM relationships WHERE doc_id = ? AND relationship_type = 'links_to'
+FROM stored_relationships WHERE doc_id = ? AND relationship_type = 'links_to'
 
 -- name: counts
 SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM elements),
-       (SELECT count(*) FROM relationships)
+       (SELECT count(*) FROM stored_relationships)
+
+-- name: relationships_view_with_structure
+-- Every relationship: stored ones plus the structural edges, which are a pure
+-- function of elements.parent_id and sibling_order and so are never written
+-- row by row (4 rows per element would dominate the cost of storing a document).
+DROP VIEW IF EXISTS relationships;
+CREATE VIEW relationships AS
+SELECT relationship_id, doc_id, source_id, relationship_type, target_id, target_reference,
+       target_doc_id, target_anchor, metadata
+FROM stored_relationships
+UNION ALL
+SELECT 'contains:' || c.parent_id || ':' || c.element_id, c.doc_id, c.parent_id, 'contains',
+       c.element_id, NULL, NULL, NULL, '{}'
+FROM elements c WHERE c.parent_id IS NOT NULL
+UNION ALL
+SELECT 'contained_by:' || c.element_id || ':' || c.parent_id, c.doc_id, c.element_id, 'contained_by',
+       c.parent_id, NULL, NULL, NULL, '{}'
+FROM elements c WHERE c.parent_id IS NOT NULL
+UNION ALL
+SELECT 'next_sibling:' || a.element_id || ':' || b.element_id, a.doc_id, a.element_id, 'next_sibling',
+       b.element_id, NULL, NULL, NULL, '{}'
+FROM elements a JOIN elements b ON b.parent_id = a.parent_id AND b.sibling_order = a.sibling_order + 1
+UNION ALL
+SELECT 'previous_sibling:' || b.element_id || ':' || a.element_id, b.doc_id, b.element_id, 'previous_sibling',
+       a.element_id, NULL, NULL, NULL, '{}'
+FROM elements a JOIN elements b ON b.parent_id = a.parent_id AND b.sibling_order = a.sibling_order + 1;
+
+-- name: relationships_view_links_only
+-- relationship_detection.structural is off: only stored relationships.
+DROP VIEW IF EXISTS relationships;
+CREATE VIEW relationships AS
+SELECT relationship_id, doc_id, source_id, relationship_type, target_id, target_reference,
+       target_doc_id, target_anchor, metadata
+FROM stored_relationships;
+
+-- name: relationships_view_exists
+SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = 'relationships'

@@ -31,10 +31,12 @@ CREATE TABLE IF NOT EXISTS elements (
     metadata          TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS elements_doc_position ON elements (doc_id, document_position);
-CREATE INDEX IF NOT EXISTS elements_parent ON elements (parent_id);
+CREATE INDEX IF NOT EXISTS elements_parent ON elements (parent_id, sibling_order);
 CREATE INDEX IF NOT EXISTS elements_anchor ON elements (doc_id, anchor) WHERE anchor IS NOT NULL;
 
-CREATE TABLE IF NOT EXISTS relationships (
+-- Relationships that carry information of their own (links; later semantic
+-- edges). Structural edges are derived from elements: see the view below.
+CREATE TABLE IF NOT EXISTS stored_relationships (
     relationship_id   TEXT NOT NULL,
     doc_id            TEXT NOT NULL,
     source_id         TEXT NOT NULL,
@@ -45,10 +47,10 @@ CREATE TABLE IF NOT EXISTS relationships (
     target_anchor     TEXT,
     metadata          TEXT NOT NULL DEFAULT '{}'
 );
-CREATE INDEX IF NOT EXISTS relationships_doc ON relationships (doc_id);
-CREATE INDEX IF NOT EXISTS relationships_source ON relationships (source_id, relationship_type);
-CREATE INDEX IF NOT EXISTS relationships_target ON relationships (target_id);
-CREATE INDEX IF NOT EXISTS relationships_target_doc ON relationships (target_doc_id)
+CREATE INDEX IF NOT EXISTS stored_relationships_doc ON stored_relationships (doc_id);
+CREATE INDEX IF NOT EXISTS stored_relationships_source ON stored_relationships (source_id);
+CREATE INDEX IF NOT EXISTS stored_relationships_target ON stored_relationships (target_id);
+CREATE INDEX IF NOT EXISTS stored_relationships_target_doc ON stored_relationships (target_doc_id)
     WHERE target_doc_id IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS embeddings (
@@ -66,3 +68,4 @@ CREATE INDEX IF NOT EXISTS embeddings_doc ON embeddings (doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS elements_fts USING fts5 (
     text, content = 'elements', content_rowid = 'rowid'
 );
+

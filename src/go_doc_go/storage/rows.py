@@ -1,0 +1,51 @@
+"""A document result flattened into the row tuples the store inserts.
+
+Workers encode (JSON included) so the single writer process only runs
+``executemany``: tuples of strings pickle several times faster than dataclasses.
+The tuple layouts match the column lists of the insert statements, which are
+the same on every engine.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from go_doc_go.model import DocumentResult
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+
+def to_json(value: dict[str, Any]) -> str:
+    return _dumps(value) if value else "{}"
+
+
+@dataclass(slots=True)
+class DocumentRows:
+    doc_id: str
+    document: tuple[Any, ...]
+    elements: list[tuple[Any, ...]]
+    relationships: list[tuple[Any, ...]]
+
+
+def encode_document(result: DocumentResult) -> DocumentRows:
+    doc = result.document
+    return DocumentRows(
+        doc_id=doc.doc_id,
+        document=(
+            doc.doc_id, doc.source, doc.path, doc.doc_type, doc.title, doc.content_hash,
+            doc.size, doc.mtime_ns, to_json(doc.metadata), len(result.elements),
+        ),
+        elements=[
+            (e.element_id, e.doc_id, e.element_type, e.parent_id, e.sibling_order,
+             e.document_position, e.path_segment, e.text, e.content_hash, e.anchor,
+             to_json(e.location), to_json(e.metadata))
+            for e in result.elements
+        ],
+        relationships=[
+            (r.relationship_id, r.doc_id, r.source_id, r.relationship_type, r.target_id,
+             r.target_reference, r.target_doc_id, r.target_anchor, to_json(r.metadata))
+            for r in result.relationships
+        ],
+    )

@@ -1,0 +1,122 @@
+import sqlite3
+
+import pytest
+
+from go_doc_go.exceptions import StorageError
+from go_doc_go.model import (
+    Document,
+    DocumentResult,
+    ElementType,
+    ParsedNode,
+    Relationship,
+    flatten,
+    make_doc_id,
+)
+from go_doc_go.storage.sqlite import SQLiteStore
+
+
+def result(path: str, *paragraphs: str) -> DocumentResult:
+    doc_id = make_doc_id("s", path)
+    root = ParsedNode(ElementType.ROOT)
+    header = root.add(ParsedNode(ElementType.HEADER, "Title", metadata={"level": 1}, anchor="title"))
+    for text in paragraphs:
+        header.add(ParsedNode(ElementType.PARAGRAPH, text))
+    elements, _ = flatten(doc_id, root)
+    link = Relationship("r-" + path, doc_id, elements[-1].element_id, "links_to", None,
+                        target_reference="other.md#title", target_doc_id=make_doc_id("s", "other.md"),
+                        target_anchor="title")
+    document = Document(doc_id, "s", path, "markdown", "h" + path, 10, 1, None, "Title")
+    return DocumentResult(document, elements, [link], [])
+
+
+@pytest.fixture()
+def store(tmp_path):
+    s = SQLiteStore(tmp_path / "store.db")
+    yield s
+    s.close()
+
+
+def test_wal_and_tables(store):
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    names = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master")}
+    assert {"documents", "elements", "stored_relationships", "relationships", "embeddings", "elements_fts"} <= names
+
+
+def test_structural_edges_are_derived(store):
+    r = result("a.md", "one", "two", "three")
+    store.store_documents([r])
+    ids = [e.element_id for e in r.elements]
+    root, header, p1, p2, p3 = ids
+    edges = set(store.db.execute(
+        "SELECT source_id, relationship_type, target_id FROM relationships WHERE doc_id = ? "
+        "AND relationship_type != 'links_to'", (r.document.doc_id,)))
+    assert edges == {
+        (root, "contains", header), (header, "contained_by", root),
+        (header, "contains", p1), (header, "contains", p2), (header, "contains", p3),
+        (p1, "contained_by", header), (p2, "contained_by", header), (p3, "contained_by", header),
+        (p1, "next_sibling", p2), (p2, "next_sibling", p3),
+        (p2, "previous_sibling", p1), (p3, "previous_sibling", p2),
+    }
+    from_p2 = set(store.db.execute(
+        "SELECT relationship_type, target_id FROM relationships WHERE source_id = ?", (p2,)))
+    assert from_p2 == {("contained_by", header), ("next_sibling", p3), ("previous_sibling", p1)}
+
+
+def test_structural_edges_can_be_turned_off(tmp_path):
+    s = SQLiteStore(tmp_path / "x.db", structural=False)
+    s.store_documents([result("a.md", "one", "two")])
+    types = {t for (t,) in s.db.execute("SELECT DISTINCT relationship_type FROM relationships")}
+    assert types == {"links_to"}
+    s.close()
+    reopened = SQLiteStore(tmp_path / "x.db")  # None keeps the file's choice
+    assert {t for (t,) in reopened.db.execute("SELECT DISTINCT relationship_type FROM relationships")} == {"links_to"}
+    reopened.close()
+
+
+def test_replace_removes_old_rows_and_fts(store):
+    store.store_documents([result("a.md", "alpha words", "beta words")])
+    store.store_documents([result("a.md", "gamma words")])
+    doc_id = make_doc_id("s", "a.md")
+    texts = [t for (t,) in store.db.execute("SELECT text FROM elements WHERE doc_id = ? ORDER BY document_position", (doc_id,))]
+    assert texts == ["", "Title", "gamma words"]
+    assert store.db.execute("SELECT count(*) FROM elements_fts WHERE elements_fts MATCH 'alpha'").fetchone()[0] == 0
+    assert store.db.execute("SELECT count(*) FROM elements_fts WHERE elements_fts MATCH 'gamma'").fetchone()[0] == 1
+    assert store.db.execute("SELECT count(*) FROM stored_relationships").fetchone()[0] == 1
+
+
+def test_a_failing_batch_writes_nothing(store):
+    good = result("good.md", "fine")
+    bad = result("bad.md", "x")
+    bad.elements.append(bad.elements[0])  # duplicate element_id violates the unique index
+    with pytest.raises(sqlite3.IntegrityError):
+        store.store_documents([good, bad])
+    assert store.db.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
+    assert store.db.execute("SELECT count(*) FROM elements").fetchone()[0] == 0
+
+
+def test_links_resolve_when_target_arrives(store):
+    store.store_documents([result("a.md", "see other")])
+    assert store.resolve_links() == 1
+    assert store.db.execute("SELECT target_id FROM stored_relationships").fetchone()[0] is None
+    other = result("other.md", "target")
+    store.store_documents([other])
+    store.resolve_links()
+    header_id = other.elements[1].element_id
+    assert store.db.execute("SELECT target_id FROM stored_relationships WHERE doc_id = ?",
+                            (make_doc_id("s", "a.md"),)).fetchone()[0] == header_id
+
+
+def test_delete_and_find(store):
+    store.store_documents([result("a.md", "x"), result("b/c.md", "y")])
+    assert [d.path for d in store.find_document("b/c.md")] == ["b/c.md"]
+    assert [d.path for d in store.find_document("s:a.md")] == ["a.md"]
+    assert store.delete_documents([make_doc_id("s", "a.md")]) == 1
+    assert store.find_document("a.md") == []
+    assert store.counts() == (1, 3, 1)
+
+
+def test_unwritable_location_is_a_clean_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StorageError, match="cannot open SQLite store"):
+        SQLiteStore(blocker / "store.db")
