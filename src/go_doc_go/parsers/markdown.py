@@ -1,0 +1,388 @@
+"""Markdown (CommonMark + tables + YAML front matter) to a ``ParsedNode`` tree.
+
+markdown-it-py tokenizes; this module walks its flat token stream once, with an
+explicit stack, so there is no recursion and little work per token.
+
+Tree shape
+    root
+    ├── content before the first header
+    └── header (level n)           text = heading text only
+        ├── its section's blocks
+        └── header (level > n) ... nested the same way
+
+    paragraph, code_block {"language"}, html blocks (as paragraph {"html": True}),
+    horizontal_rule, blockquote > blocks, list {"ordered"} > list_item > blocks,
+    table > table_header | table_row > table_cell.
+
+Design choices
+* Text of a container (blockquote, list, list_item, table) is its children's
+  text joined with ``"\\n"``; a table row joins its cells with ``" | "``.
+  Inline markup is dropped: text, inline code, alt text of images are kept,
+  line breaks become ``"\\n"``, raw inline HTML tags are dropped.
+* In a *tight* list the item's paragraph is not a separate element: its text
+  and links belong to the ``list_item`` itself. Loose list items contain
+  ``paragraph`` children.
+* An image is an ``image`` element *child of the block it sits in* (paragraph,
+  list_item, table_cell, header), with ``{"src", "alt"}`` (and ``"title"``) in
+  its metadata; its alt text also stays in the block's text. For a header the
+  image comes before the header's section content.
+* Links (``[t](href)``, autolinks) are reported with the block they sit in;
+  links written as raw inline HTML (``<a href>``) are not followed.
+* Front matter goes to ``ParseResult.metadata`` (made JSON-safe); invalid or
+  non-mapping front matter gives ``{"front_matter_error": ...}`` instead.
+* markdown-it's own nesting limit (``maxNesting`` = 20 in the CommonMark
+  preset) stops deeper blockquotes/lists: their tail is dropped, not parsed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+import yaml
+from markdown_it import MarkdownIt
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+from go_doc_go.exceptions import ParseError
+from go_doc_go.model import ElementType, ParsedLink, ParsedNode, ParseResult
+from go_doc_go.parsers._headings import Sections, Slugger
+from go_doc_go.parsers.base import ElementBudget, ParseInput
+
+# libyaml's loader when available: same safe semantics, ~10x faster than pure Python.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_MD = MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
+
+_ROOT = ElementType.ROOT
+_HEADER = ElementType.HEADER
+_PARAGRAPH = ElementType.PARAGRAPH
+_LIST = ElementType.LIST
+_LIST_ITEM = ElementType.LIST_ITEM
+_TABLE = ElementType.TABLE
+_TABLE_ROW = ElementType.TABLE_ROW
+_TABLE_HEADER = ElementType.TABLE_HEADER
+_TABLE_CELL = ElementType.TABLE_CELL
+_CODE = ElementType.CODE_BLOCK
+_QUOTE = ElementType.BLOCKQUOTE
+_IMAGE = ElementType.IMAGE
+_HR = ElementType.HORIZONTAL_RULE
+
+# Separator used to join the children's text of each container type.
+_ROW_SEP = " | "
+_BLOCK_SEP = "\n"
+
+_FRONT_MATTER_MAX_NODES = 10_000
+_FRONT_MATTER_MAX_DEPTH = 100
+
+
+def parse(doc: ParseInput) -> ParseResult:
+    try:
+        return _parse(doc)
+    except ParseError:
+        raise
+    except RecursionError:
+        raise ParseError(f"markdown {doc.path}: document nested too deeply") from None
+    except Exception as error:  # noqa: BLE001 - any failure costs this document only
+        raise ParseError(f"markdown {doc.path}: {type(error).__name__}: {error}") from error
+
+
+# An open container is a list ``[node, parts, sep, in_head]``: ``parts`` collects
+# the text of its finished children, joined with ``sep`` when it closes. Lists
+# are cheaper to build than objects and this runs once per container.
+_NODE, _PARTS, _SEP, _IN_HEAD = 0, 1, 2, 3
+
+# Close tokens that end a container frame (paragraph/heading/cell closes are
+# consumed together with their open token).
+_FRAME_CLOSE = frozenset(
+    (
+        "list_item_close",
+        "bullet_list_close",
+        "ordered_list_close",
+        "blockquote_close",
+        "table_close",
+        "tr_close",
+    )
+)
+
+
+def _parse(doc: ParseInput) -> ParseResult:
+    tokens = _MD.parse(doc.text())
+    root = ParsedNode(_ROOT)
+    result = ParseResult(root=root)
+    links = result.links
+    spend = ElementBudget(doc.limits).spend
+    sections = Sections(root)
+    slugger = Slugger()
+    frames: list[list[Any]] = []
+    first_h1: str | None = None
+    # Where top-level blocks go (the innermost open header, or the root) and its depth.
+    top = root
+    sdepth = 0
+
+    n = len(tokens)
+    i = 0
+    while i < n:
+        tok = tokens[i]
+        ttype = tok.type
+
+        if ttype == "paragraph_open":
+            inline = tokens[i + 1]
+            if frames:
+                frame = frames[-1]
+                depth = len(frames) + sdepth + 1
+                if tok.hidden:
+                    # Tight list item: the text and links belong to the list_item itself.
+                    frame[_PARTS].append(_inline_text(inline, frame[_NODE], links, spend, depth))
+                else:
+                    spend(depth)
+                    m = tok.map
+                    node = ParsedNode(_PARAGRAPH, location=_lines(m))
+                    text = node.text = _inline_text(inline, node, links, spend, depth + 1)
+                    frame[_NODE].children.append(node)
+                    frame[_PARTS].append(text)
+            else:
+                spend(sdepth + 1)
+                node = ParsedNode(_PARAGRAPH, location=_lines(tok.map))
+                node.text = _inline_text(inline, node, links, spend, sdepth + 2)
+                top.children.append(node)
+            i += 3
+            continue
+
+        if tok.nesting == -1:
+            if ttype in _FRAME_CLOSE:
+                frame = frames.pop()
+                text = frame[_SEP].join(frame[_PARTS])
+                frame[_NODE].text = text
+                if frames:
+                    frames[-1][_PARTS].append(text)
+            elif ttype == "thead_close":
+                frames[-1][_IN_HEAD] = False
+            # tbody_close carries no structure.
+            i += 1
+            continue
+
+        if ttype == "td_open" or ttype == "th_open":
+            inline = tokens[i + 1]
+            frame = frames[-1]
+            depth = len(frames) + sdepth + 1
+            spend(depth)
+            node = ParsedNode(_TABLE_CELL, location=_lines(inline.map))
+            style = tok.attrs.get("style")
+            if style:
+                node.metadata["style"] = style
+            text = node.text = _inline_text(inline, node, links, spend, depth + 1)
+            frame[_NODE].children.append(node)
+            frame[_PARTS].append(text)
+            i += 3
+            continue
+
+        if ttype == "list_item_open":
+            node = ParsedNode(_LIST_ITEM, location=_lines(tok.map))
+            spend(len(frames) + sdepth + 1)
+            frames[-1][_NODE].children.append(node)  # always inside a list
+            frames.append([node, [], _BLOCK_SEP, False])
+        elif ttype == "tr_open":
+            table = frames[-1]
+            node = ParsedNode(_TABLE_HEADER if table[_IN_HEAD] else _TABLE_ROW, location=_lines(tok.map))
+            spend(len(frames) + sdepth + 1)
+            table[_NODE].children.append(node)
+            frames.append([node, [], _ROW_SEP, False])
+        elif ttype == "heading_open":
+            level = int(tok.tag[1])
+            inline = tokens[i + 1]
+            node = ParsedNode(_HEADER, metadata={"level": level}, location=_lines(tok.map))
+            if frames:
+                # A heading inside a blockquote or list item is a plain block there.
+                depth = len(frames) + sdepth + 1
+                spend(depth)
+                frame = frames[-1]
+                frame[_NODE].children.append(node)
+                text = node.text = _inline_text(inline, node, links, spend, depth + 1)
+                frame[_PARTS].append(text)
+            else:
+                spend(sections.depth_for(level))
+                sections.open_header(node, level)
+                top = node
+                sdepth = sections.depth
+                text = node.text = _inline_text(inline, node, links, spend, sdepth + 1)
+            node.anchor = slugger.slug(text)
+            if level == 1 and first_h1 is None:
+                first_h1 = text
+            i += 3
+            continue
+        elif ttype == "bullet_list_open":
+            node = ParsedNode(_LIST, metadata={"ordered": False}, location=_lines(tok.map))
+            _open(frames, top, sdepth, spend, node, _BLOCK_SEP)
+        elif ttype == "ordered_list_open":
+            meta: dict[str, Any] = {"ordered": True}
+            start = tok.attrs.get("start")
+            if start is not None:
+                meta["start"] = start
+            node = ParsedNode(_LIST, metadata=meta, location=_lines(tok.map))
+            _open(frames, top, sdepth, spend, node, _BLOCK_SEP)
+        elif ttype == "fence" or ttype == "code_block":
+            info = tok.info.strip()
+            content = tok.content
+            if content.endswith("\n"):
+                content = content[:-1]
+            node = ParsedNode(
+                _CODE,
+                text=content,
+                metadata={"language": info.split(None, 1)[0] if info else None},
+                location=_lines(tok.map),
+            )
+            _leaf(frames, top, sdepth, spend, node)
+        elif ttype == "thead_open":
+            frames[-1][_IN_HEAD] = True
+        elif ttype == "table_open":
+            _open(frames, top, sdepth, spend, ParsedNode(_TABLE, location=_lines(tok.map)), _BLOCK_SEP)
+        elif ttype == "blockquote_open":
+            _open(frames, top, sdepth, spend, ParsedNode(_QUOTE, location=_lines(tok.map)), _BLOCK_SEP)
+        elif ttype == "html_block":
+            node = ParsedNode(
+                _PARAGRAPH,
+                text=tok.content.rstrip("\n"),
+                metadata={"html": True},
+                location=_lines(tok.map),
+            )
+            _leaf(frames, top, sdepth, spend, node)
+        elif ttype == "hr":
+            _leaf(frames, top, sdepth, spend, ParsedNode(_HR, location=_lines(tok.map)))
+        elif ttype == "front_matter":
+            result.metadata.update(_front_matter(tok.content))
+        elif ttype == "inline":
+            # Not expected outside paragraph/heading/cell, but keep its text if it happens.
+            if frames:
+                frame = frames[-1]
+                frame[_PARTS].append(_inline_text(tok, frame[_NODE], links, spend, len(frames) + sdepth + 1))
+        # tbody_open and anything unknown carry no structure of their own.
+        i += 1
+
+    title = result.metadata.get("title")
+    result.title = title if isinstance(title, str) and title.strip() else first_h1
+    return result
+
+
+def _lines(map_: list[int] | None) -> dict[str, int]:
+    if not map_:
+        return {}
+    start = map_[0] + 1
+    end = map_[1]
+    return {"line_start": start, "line_end": end if end > start else start}
+
+
+def _open(
+    frames: list[list[Any]], top: ParsedNode, sdepth: int, spend: Any, node: ParsedNode, sep: str
+) -> None:
+    spend(len(frames) + sdepth + 1)
+    (frames[-1][_NODE] if frames else top).children.append(node)
+    frames.append([node, [], sep, False])
+
+
+def _leaf(frames: list[list[Any]], top: ParsedNode, sdepth: int, spend: Any, node: ParsedNode) -> None:
+    spend(len(frames) + sdepth + 1)
+    if frames:
+        frame = frames[-1]
+        frame[_NODE].children.append(node)
+        frame[_PARTS].append(node.text)
+    else:
+        top.children.append(node)
+
+
+def _inline_text(inline: Any, node: ParsedNode, links: list[ParsedLink], spend: Any, depth: int) -> str:
+    """Plain text of an inline token; links and images are recorded against ``node``."""
+    children = inline.children
+    if not children:
+        return inline.content
+    if len(children) == 1:
+        only = children[0]
+        if only.type == "text":
+            return only.content
+    parts: list[str] = []
+    open_links: list[tuple[str, int]] = []
+    for child in children:
+        ctype = child.type
+        if ctype == "text" or ctype == "code_inline":
+            parts.append(child.content)
+        elif ctype == "softbreak" or ctype == "hardbreak":
+            parts.append("\n")
+        elif ctype == "link_open":
+            open_links.append((child.attrs.get("href") or "", len(parts)))
+        elif ctype == "link_close":
+            if open_links:
+                href, start = open_links.pop()
+                if href:
+                    links.append(ParsedLink(str(href), "".join(parts[start:]), node))
+        elif ctype == "image":
+            alt = _plain(child)
+            parts.append(alt)
+            spend(depth)
+            meta: dict[str, Any] = {"src": str(child.attrs.get("src") or ""), "alt": alt}
+            title = child.attrs.get("title")
+            if title:
+                meta["title"] = str(title)
+            node.children.append(ParsedNode(_IMAGE, text=alt, metadata=meta, location=dict(node.location)))
+        # em/strong open/close and raw inline HTML add no text.
+    return "".join(parts)
+
+
+def _plain(token: Any) -> str:
+    children = token.children
+    if not children:
+        return token.content
+    parts = []
+    for c in children:
+        if c.type in ("text", "code_inline", "image"):
+            parts.append(c.content)
+        elif c.type.endswith("break"):
+            parts.append("\n")
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------- front matter
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _front_matter(source: str) -> dict[str, Any]:
+    try:
+        data = yaml.load(source, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark is not None else ""
+        return {"front_matter_error": f"invalid YAML front matter{where}"}
+    except RecursionError:
+        return {"front_matter_error": "front matter nested too deeply"}
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        return {"front_matter_error": f"front matter is not a mapping (got {type(data).__name__})"}
+    try:
+        counter = [0]
+        return {str(k): _json_safe(v, 1, counter) for k, v in data.items()}
+    except _TooBig as error:
+        return {"front_matter_error": str(error)}
+
+
+def _json_safe(value: Any, depth: int, counter: list[int]) -> Any:
+    """JSON-compatible copy; bounded so YAML aliases cannot blow up into a huge tree."""
+    counter[0] += 1
+    if counter[0] > _FRONT_MATTER_MAX_NODES:
+        raise _TooBig(f"front matter has more than {_FRONT_MATTER_MAX_NODES} values")
+    if depth > _FRONT_MATTER_MAX_DEPTH:
+        raise _TooBig(f"front matter is nested deeper than {_FRONT_MATTER_MAX_DEPTH}")
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+    if isinstance(value, (_dt.date, _dt.datetime, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v, depth + 1, counter) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_json_safe(v, depth + 1, counter) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
