@@ -10,6 +10,7 @@ so documents that vanished from a fully listed source can be removed at the end.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -66,11 +67,15 @@ class IngestSummary:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
-    """Sent after every finished document. ``total`` grows until discovery ends."""
+    """Sent after every finished document.
+
+    ``total`` is exact once ``total_known``: a background count of the listing
+    finished (or discovery did). Until then it is what has been discovered so far.
+    """
 
     done: int
     total: int
-    discovery_finished: bool
+    total_known: bool
     processed: int
     failed: int
 
@@ -184,6 +189,7 @@ class _Run:
         self.depths: dict[str, int] = {}
         self.discovered = 0
         self.discovery_finished = False
+        self.counted: int | None = None  # set by the counting thread when progress is shown
         self.done = 0
         self.write_buffer: list[DocumentRows] = []
         self.last_write = time.monotonic()
@@ -191,6 +197,8 @@ class _Run:
     def run(self) -> IngestSummary:
         started = time.perf_counter()
         self.store.seen_reset()
+        if self.on_progress is not None:
+            threading.Thread(target=self._count_listing, name="count-listing", daemon=True).start()
         jobs = self.summary.jobs
         executor: Executor = (
             _InlineExecutor()
@@ -326,10 +334,17 @@ class _Run:
         if skipped.incomplete_listing:
             self.incomplete_sources.add(skipped.source)
 
+    def _count_listing(self) -> None:
+        """Walk the listing once more, only counting, so the progress bar can show an ETA."""
+        try:
+            self.counted = sum(1 for source in self.sources.values() for _ in source.iter_documents())
+        except Exception:  # the count is cosmetic; the real listing reports errors
+            self.counted = None
+
     def _progress(self) -> None:
         self.done += 1
         if self.on_progress is not None:
-            self.on_progress(
-                Progress(self.done, self.discovered, self.discovery_finished,
-                         self.summary.processed, self.summary.failed)
-            )
+            counted = self.counted
+            known = self.discovery_finished or counted is not None
+            total = max(self.discovered, counted or 0) if not self.discovery_finished else self.discovered
+            self.on_progress(Progress(self.done, total, known, self.summary.processed, self.summary.failed))

@@ -119,3 +119,32 @@ def test_console_script_is_installed():
     assert result.returncode == 0
     for command in ("ingest", "show", "db", "bench"):
         assert command in result.stdout
+
+
+def test_progress_bar_on_a_terminal(docs, tmp_path):
+    """stderr on a pseudo-terminal gets a rich progress bar with docs/s and ETA."""
+    import pty
+
+    for i in range(300):
+        (docs / f"gen{i:03d}.md").write_text(f"# Doc {i}\n\nSome text for document {i}.\n")
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "go_doc_go.cli.main", "ingest", str(docs), "--jobs", "1"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=follower, env={**os.environ, "COLUMNS": "150"},
+    )
+    os.close(follower)
+    captured = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        captured += chunk
+    stdout, _ = process.communicate(timeout=120)
+    os.close(leader)
+    assert process.returncode == 0
+    screen = captured.decode(errors="replace")
+    assert "ingest" in screen and "docs/s" in screen and "ETA" in screen
+    assert "312 processed" in stdout.decode()

@@ -237,7 +237,8 @@ def test_bad_inputs_fail_cleanly_or_parse_and_the_run_goes_on(tmp_path):
         "xxe.xml",
         f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY xxe SYSTEM "file://{secret}">]><r>&xxe;</r>',
     )
-    write(root, "big.txt", ("A paragraph of plain words.\n\n" * 740_000)[: 20 * 1024 * 1024])
+    paragraph = "Plain words in a long paragraph of a large text file. " * 9 + "\n\n"
+    write(root, "big.txt", (paragraph * (20 * 1024 * 1024 // len(paragraph) + 1))[: 20 * 1024 * 1024])
     os.symlink(secret, root / "leak.md")
     write(root, "good.md", "# Fine\n\nStill processed.\n")
     db = tmp_path / "store.db"
@@ -252,7 +253,8 @@ def test_bad_inputs_fail_cleanly_or_parse_and_the_run_goes_on(tmp_path):
         assert failure.stage in {"fetch", "parse", "relate"} and failure.cause
     failed = {f.path for f in summary.failures}
     assert "good.md" not in failed and "empty.md" not in failed
-    assert "deep.json" in failed
+    assert {"deep.json", "laughs.xml", "garbage.md"} <= failed
+    assert "big.txt" not in failed  # 20 MB of ordinary text parses
     all_text = " ".join(t for (t,) in rows(db, "SELECT text FROM elements"))
     assert "TOP-SECRET-VALUE" not in all_text
     assert "lollollol" not in all_text

@@ -101,7 +101,7 @@ def _ingest_with_progress(config: Config) -> IngestSummary:
         def on_progress(event: IngestProgress) -> None:
             elapsed = bar.tasks[0].elapsed or 0.0
             rate = f"{event.done / elapsed:,.0f}" if elapsed > 0 else "-"
-            total = event.total if event.discovery_finished else None
+            total = event.total if event.total_known else None
             bar.update(task, completed=event.done, total=total, rate=rate)
 
         return ingest_documents(config, on_progress=on_progress)
