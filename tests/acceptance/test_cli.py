@@ -71,11 +71,11 @@ def test_config_file_and_usage_errors(docs, tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text(
         "storage:\n  path: ${STORE_PATH:-cfg.db}\n"
-        "content_sources:\n  - name: docs\n    base_path: docs\n    include: ['**/*.md']\n"
+        "content_sources:\n  - name: docs\n    base_path: docs\n    include: ['**/*.md']\n    max_link_depth: 0\n"
     )
     ok = cli("ingest", "--config", str(config), "--json", cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
-    assert json.loads(ok.stdout)["processed"] == 6
+    assert json.loads(ok.stdout)["processed"] == 5
     assert (tmp_path / "cfg.db").is_file()
 
     config.write_text("storage:\n  backend: sqlite\n  colour: blue\n")
