@@ -11,7 +11,25 @@ from go_doc_go.model import ElementType, flatten
 from go_doc_go.parsers import get_parser
 from go_doc_go.parsers._headings import Slugger, slugify
 from go_doc_go.parsers.base import ParseInput
-from go_doc_go.parsers.markdown import parse
+from go_doc_go.parsers.markdown import BACKEND, parse, parse_with_markdown_it, parse_with_pyromark
+
+BACKENDS = {"markdown-it": parse_with_markdown_it, "pyromark": parse_with_pyromark}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def backend(request):
+    """Each backend's parse function in turn; every test below runs against both."""
+    if request.param == "pyromark":
+        pytest.importorskip("pyromark")
+    return BACKENDS[request.param]
+
+
+_current_parse = parse
+
+
+@pytest.fixture(autouse=True)
+def _use_backend(backend, monkeypatch):
+    monkeypatch.setitem(globals(), "_current_parse", backend)
 
 
 def full_paths(elements) -> list[str]:
@@ -32,7 +50,7 @@ def full_paths(elements) -> list[str]:
 def run(data: bytes | str, **limits: int):
     if isinstance(data, str):
         data = data.encode("utf-8")
-    return parse(ParseInput(data, "doc.md", ParsersConfig(**limits)))
+    return _current_parse(ParseInput(data, "doc.md", ParsersConfig(**limits)))
 
 
 def by_path(result) -> dict:
@@ -73,6 +91,15 @@ Text B.
 
 def test_registered():
     assert get_parser("markdown") is parse
+
+
+def test_backend_choice_is_explicit():
+    try:
+        import pyromark  # noqa: F401
+    except ImportError:
+        assert (BACKEND, parse) == ("markdown-it", parse_with_markdown_it)
+    else:
+        assert (BACKEND, parse) == ("pyromark", parse_with_pyromark)
 
 
 def test_header_nesting_and_closing():
@@ -353,13 +380,18 @@ def test_budget_limits_become_parse_errors():
         run("> > > > > x\n", max_depth=3)
 
 
-def test_unexpected_errors_become_parse_errors(monkeypatch):
+def test_unexpected_errors_become_parse_errors(monkeypatch, backend):
     import go_doc_go.parsers.markdown as markdown
 
-    def boom(_text):
+    def boom(*_args, **_kwargs):
         raise ValueError("tokenizer exploded")
 
-    monkeypatch.setattr(markdown._MD, "parse", boom)
+    if backend is parse_with_pyromark:
+        import go_doc_go.parsers._markdown_pyromark as fast
+
+        monkeypatch.setattr(fast, "_events", boom)
+    else:
+        monkeypatch.setattr(markdown._MD, "parse", boom)
     with pytest.raises(ParseError, match="tokenizer exploded"):
         run("x")
 
