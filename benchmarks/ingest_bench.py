@@ -33,9 +33,9 @@ def sentence(rng: random.Random, n: int = 12) -> str:
 
 def markdown_doc(rng: random.Random, index: int, count: int) -> str:
     parts = [f"# Document {index}: {sentence(rng, 4)[:-1]}\n"]
-    for section in range(3):
+    for section in range(4):
         parts.append(f"## Section {section} {rng.choice(WORDS)}\n")
-        parts.append(" ".join(sentence(rng) for _ in range(4)) + "\n")
+        parts.append(" ".join(sentence(rng) for _ in range(5)) + "\n")
         other = rng.randrange(count)
         parts.append(
             f"See [document {other}](doc{other:06d}.md#section-1-{rng.choice(WORDS)}) and "
@@ -52,7 +52,7 @@ def markdown_doc(rng: random.Random, index: int, count: int) -> str:
 
 def html_doc(rng: random.Random, index: int, count: int) -> str:
     body = [f"<h1>Document {index}</h1>"]
-    for section in range(3):
+    for section in range(4):
         other = rng.randrange(count)
         body.append(f"<h2 id='s{section}'>Section {section}</h2>")
         body.append("<p>" + " ".join(sentence(rng) for _ in range(4)) + "</p>")

@@ -9,6 +9,7 @@ so documents that vanished from a fully listed source can be removed at the end.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -109,8 +110,12 @@ _worker_config: Config | None = None
 _worker_sources: dict[str, ContentSource] = {}
 
 
-def _init_worker(config_data: dict[str, Any]) -> None:
+def _init_worker(config_data: dict[str, Any], tune_gc: bool = True) -> None:
     global _worker_config, _worker_sources
+    if tune_gc:
+        # Parsed trees hold no reference cycles, so frequent young-generation
+        # collections only cost time (about 15% of parsing). Worker processes only.
+        gc.set_threshold(50_000, 50, 100)
     _worker_config = Config.model_validate(config_data)
     _worker_sources = {s.name: open_source(s) for s in _worker_config.content_sources}
 
@@ -206,7 +211,7 @@ class _Run:
             else ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(self.config.model_dump(),))
         )
         if jobs == 1:
-            _init_worker(self.config.model_dump())
+            _init_worker(self.config.model_dump(), tune_gc=False)
         try:
             self._drain(executor, self._listed_tasks(), max_in_flight=jobs * 4)
         finally:

@@ -8,17 +8,19 @@ the same on every engine.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from go_doc_go.model import DocumentResult
+import orjson
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+from go_doc_go.model import DocumentResult
 
 
 def to_json(value: dict[str, Any]) -> str:
-    return _dumps(value) if value else "{}"
+    """Compact JSON; values JSON cannot hold (dates, sets...) become strings."""
+    if not value:
+        return "{}"
+    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 @dataclass(slots=True)
