@@ -1,6 +1,7 @@
 """Ingest benchmark: generate N realistic ~5 KB documents, ingest them, print docs/s and MB/s.
 
-    python benchmarks/ingest_bench.py --docs 5000 [--format markdown|html|mixed] [--jobs 1 --jobs 0] [--json]
+    python benchmarks/ingest_bench.py --docs 5000 [--format markdown|html|mixed] [--jobs 1 --jobs 0]
+                                      [--pipeline-only] [--json]
 
 Each configuration ingests into a fresh SQLite store. ``--jobs 0`` means one
 process per core. A benchmark, not a test: it reports, it does not assert.
@@ -101,23 +102,63 @@ def measure(folder: Path, jobs: int) -> dict:
         }
 
 
+def _pipeline_chunk(args: tuple[dict, list[str]]) -> int:
+    """Fetch, parse, relate and encode documents without storing them."""
+    from go_doc_go.config import Config
+    from go_doc_go.pipeline import process_document
+    from go_doc_go.sources import open_source
+    from go_doc_go.storage.rows import encode_document
+
+    config_data, paths = args
+    config = Config.model_validate(config_data)
+    source = open_source(config.content_sources[0])
+    for path in paths:
+        encode_document(process_document(source, source.ref_for(path), config))
+    return len(paths)
+
+
+def measure_pipeline_only(folder: Path, jobs: int) -> dict:
+    """The parsing side alone, on all cores: the ceiling if storing cost nothing."""
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    config = config_from_dict({"content_sources": [{"name": "bench", "base_path": str(folder)}],
+                               "processing": {"jobs": jobs}})
+    paths = sorted(p.name for p in folder.iterdir())
+    chunks = [(config.model_dump(), paths[i : i + 64]) for i in range(0, len(paths), 64)]
+    workers = effective_jobs(config)
+    started = time.perf_counter()
+    with ProcessPoolExecutor(workers) as pool:
+        done = sum(pool.map(_pipeline_chunk, chunks))
+    seconds = time.perf_counter() - started
+    return {"jobs": workers, "docs": done, "seconds": round(seconds, 3), "docs_per_s": round(done / seconds, 1),
+            "mb_per_s": None, "pipeline_only": True}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=5000)
     parser.add_argument("--format", choices=("markdown", "html", "mixed"), default="markdown")
     parser.add_argument("--jobs", type=int, action="append", help="repeatable; default: 1 and 0 (all cores)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--pipeline-only", action="store_true",
+                        help="also measure fetch+parse+relate+encode on all cores without the store")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         folder = Path(workdir)
         size = generate(folder, args.docs, args.format)
         results = [measure(folder, jobs) for jobs in (args.jobs or [1, 0])]
+        if args.pipeline_only:
+            results.append(measure_pipeline_only(folder, 0))
     report = {"format": args.format, "avg_doc_bytes": size // max(args.docs, 1), "runs": results}
     if args.json:
         print(json.dumps(report, indent=2))
         return
     print(f"{args.docs} {args.format} documents, {report['avg_doc_bytes']} bytes on average, cores: {os.cpu_count()}")
     for run in results:
+        if run.get("pipeline_only"):
+            print(f"  jobs={run['jobs']}: {run['docs_per_s']:>8,.0f} docs/s  without the store (parsing side only)")
+            continue
         print(f"  jobs={run['jobs']}: {run['docs_per_s']:>8,.0f} docs/s  {run['mb_per_s']:>6.2f} MB/s  ({run['seconds']} s)")
 
 

@@ -2,8 +2,8 @@
 
 The listing streams into a bounded number of in-flight batches, so memory does
 not grow with the size of the source. Parsing runs in worker processes; this
-process is the only SQLite writer and commits one transaction per batch of
-documents. Which documents this run saw is kept in the store (a temp table),
+process is the only SQLite writer: a background thread commits one transaction
+per batch of documents while the main thread keeps dispatching. Which documents this run saw is kept in the store (a temp table),
 so documents that vanished from a fully listed source can be removed at the end.
 """
 
@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from go_doc_go.config import Config, as_config, effective_jobs
@@ -26,9 +27,12 @@ from go_doc_go.pipeline import Failed, Unchanged, process_document
 from go_doc_go.sources import ContentSource, DocumentRef, SkippedPath, open_source
 from go_doc_go.storage import SQLiteStore, open_store
 from go_doc_go.storage.rows import DocumentRows, encode_document
+from go_doc_go.storage.writer import BackgroundWriter
 
 TASK_SIZE = 8  # documents per task sent to a worker process
-WRITE_BATCH_DOCS = 256  # documents per SQLite transaction
+# Tasks queued per worker: enough that workers keep parsing while this process writes.
+IN_FLIGHT_PER_JOB = 16
+WRITE_BATCH_DOCS = 512  # documents per SQLite transaction
 WRITE_BATCH_SECONDS = 1.0
 MAX_REPORTED_SKIPS = 1000  # all skips are counted; this many are listed
 
@@ -169,7 +173,7 @@ def ingest_documents(
     sources = {s.name: open_source(s) for s in config.content_sources}
     store = open_store(config)
     try:
-        return _Run(config, sources, store, on_progress).run()
+        return _Run(config, sources, store, on_progress, partial(open_store, config)).run()
     finally:
         store.close()
 
@@ -181,13 +185,19 @@ class _Run:
         sources: dict[str, ContentSource],
         store: SQLiteStore,
         on_progress: ProgressCallback | None,
+        open_writer_store: Callable[[], SQLiteStore],
     ) -> None:
+        self.open_writer_store = open_writer_store
         self.config = config
         self.sources = sources
         self.store = store
         self.on_progress = on_progress
         self.summary = IngestSummary(jobs=effective_jobs(config))
-        self.max_depth = {s.name: s.max_link_depth for s in config.content_sources}
+        # Link following can only find documents the listing misses when include is
+        # narrower than everything; otherwise it would just repeat the listing.
+        self.max_depth = {
+            s.name: s.max_link_depth if "**/*" not in s.include else 0 for s in config.content_sources
+        }
         self.incomplete_sources: set[str] = set()
         self.linked: deque[_Task] = deque()
         # Link depth of linked documents in flight; listed ones are depth 0 and absent.
@@ -212,11 +222,13 @@ class _Run:
         )
         if jobs == 1:
             _init_worker(self.config.model_dump(), tune_gc=False)
+        self.writer = BackgroundWriter(self.open_writer_store)
         try:
-            self._drain(executor, self._listed_tasks(), max_in_flight=jobs * 4)
+            self._drain(executor, self._listed_tasks(), max_in_flight=jobs * IN_FLIGHT_PER_JOB)
+            self._flush_writes()
         finally:
             executor.shutdown(cancel_futures=True)
-        self._flush_writes()
+            self.writer.close()
         for name in self.sources:
             if name not in self.incomplete_sources:
                 self.summary.removed += self.store.delete_documents(self.store.unseen_documents(name))
@@ -291,15 +303,17 @@ class _Run:
             self._progress()
         elif isinstance(outcome, Unchanged):
             ref = outcome.ref
-            self.store.document_touch(ref.doc_id, ref.size, ref.mtime_ns)
+            self.writer.submit(partial(SQLiteStore.document_touch, doc_id=ref.doc_id, size=ref.size,
+                                       mtime_ns=ref.mtime_ns))
             self._unchanged(ref, self.depths.pop(ref.doc_id, 0))
         else:
             self._failed(outcome)
 
     def _unchanged(self, ref: DocumentRef, depth: int) -> None:
         self.summary.unchanged += 1
-        hrefs = [row[3] for row in self.store.links_of(ref.doc_id) if row[3]]
-        self._follow(ref.source, ref.path, hrefs, depth)
+        if depth < self.max_depth[ref.source]:
+            hrefs = [row[3] for row in self.store.links_of(ref.doc_id) if row[3]]
+            self._follow(ref.source, ref.path, hrefs, depth)
         self._progress()
 
     def _failed(self, failure: Failed) -> None:
@@ -328,7 +342,7 @@ class _Run:
 
     def _flush_writes(self) -> None:
         if self.write_buffer:
-            self.store.store_rows(self.write_buffer)
+            self.writer.submit(partial(SQLiteStore.store_rows, documents=self.write_buffer))
             self.write_buffer = []
         self.last_write = time.monotonic()
 
