@@ -1,0 +1,91 @@
+"""Connections: a psycopg_pool factory and a retry helper.
+
+After a PostgreSQL restart or ``pg_terminate_backend`` the pool hands out a
+checked, fresh connection, and ``retrying`` runs the operation again, so a
+worker goes on instead of dying. Only connection-level errors are retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import psycopg
+from psycopg import Connection
+from psycopg_pool import ConnectionPool
+
+from go_doc_go.exceptions import QueueError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+#: Errors that mean "the connection is gone", not "the statement is wrong".
+TRANSIENT: tuple[type[BaseException], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
+
+
+#: Session settings of queue connections. Durable commits. And no sorts or
+#: sequential scans: every queue query has an index that yields its rows in
+#: order, but queue tables churn faster than their statistics, and with stale
+#: ones (a run filled right after an ANALYZE) the planner sorted a whole run per
+#: claim. These settings keep the index plans whatever the statistics say.
+_OPTIONS = "-c synchronous_commit=on -c enable_sort=off -c enable_seqscan=off"
+
+
+def default_url() -> str:
+    return os.environ.get("GO_DOC_GO_DATABASE_URL") or DEFAULT_URL
+
+
+def connect(url: str, *, autocommit: bool = True) -> Connection:
+    """One plain connection (for LISTEN, migrations and tools)."""
+    return psycopg.connect(url, autocommit=autocommit)
+
+
+def make_pool(
+    url: str, *, min_size: int = 1, max_size: int = 4, name: str = "go-doc-go-queue", check: bool = True
+) -> ConnectionPool:
+    """An open pool of autocommit connections.
+
+    With ``check`` each connection is tested before it is handed out (one
+    extra round trip); without it a broken connection is found by the failing
+    statement, discarded by the pool and the operation retried by ``retrying``.
+    """
+    pool = ConnectionPool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        kwargs={"autocommit": True, "options": _OPTIONS},
+        check=ConnectionPool.check_connection if check else None,
+        reconnect_timeout=300,
+        name=name,
+        open=False,
+    )
+    pool.open(wait=True, timeout=30)
+    return pool
+
+
+def retrying(
+    operation: Callable[[], T],
+    *,
+    attempts: int = 8,
+    base: float = 0.1,
+    cap: float = 5.0,
+    what: str = "queue operation",
+) -> T:
+    """Run ``operation``; on a connection error wait (exponential, jittered) and try again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return operation()
+        except TRANSIENT as error:
+            if attempt == attempts:
+                raise QueueError(f"{what} failed after {attempts} attempts: {error}") from error
+            pause = min(cap, base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+            log.warning("%s: connection problem (%s); retrying in %.2fs", what, error, pause)
+            time.sleep(pause)
+    raise AssertionError("unreachable")

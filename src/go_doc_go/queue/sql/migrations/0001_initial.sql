@@ -1,0 +1,118 @@
+-- 0001: initial work queue schema.
+-- All times are timestamptz and come from the database clock (now()).
+
+-- schema_migrations is created by the migration runner itself.
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     integer PRIMARY KEY,
+    name        text NOT NULL,
+    applied_at  timestamptz NOT NULL DEFAULT now()
+);
+
+-- One row per run (= config hash). The leader lease lives here too: a holder,
+-- a term that only ever grows (the fencing token) and an expiry.
+CREATE TABLE processing_runs (
+    run_id              text PRIMARY KEY,
+    config_hash         text NOT NULL,
+    config_snapshot     jsonb NOT NULL DEFAULT '{}'::jsonb,
+    status              text NOT NULL DEFAULT 'active'
+        CONSTRAINT processing_runs_status_check
+        CHECK (status IN ('active', 'post_processing', 'completed', 'failed', 'abandoned')),
+    pass_number         integer NOT NULL DEFAULT 1,
+    discovery_done_at   timestamptz,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    pass_started_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    completed_at        timestamptz,
+    leader_id           text,
+    leader_term         bigint NOT NULL DEFAULT 0,
+    leader_expires_at   timestamptz
+);
+
+-- Every claim draws a fresh token from here: it is the lease's identity.
+CREATE SEQUENCE document_lease_token_seq;
+
+-- One row per (run, source, document).
+CREATE TABLE document_queue (
+    queue_id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    run_id              text NOT NULL REFERENCES processing_runs (run_id) ON DELETE CASCADE,
+    source_name         text NOT NULL,
+    doc_id              text NOT NULL,
+    -- The source's own name for the document (relative path or URL): what a worker fetches.
+    doc_path            text,
+    pass_number         integer NOT NULL DEFAULT 1,
+    state               text NOT NULL DEFAULT 'pending'
+        CONSTRAINT document_queue_state_check
+        CHECK (state IN ('pending', 'processing', 'retry', 'completed', 'dead_letter')),
+    priority            integer NOT NULL DEFAULT 0,
+    link_depth          integer NOT NULL DEFAULT 0,
+    parent_doc_id       text,
+    scheduled_for       timestamptz NOT NULL DEFAULT now(),
+    attempts            integer NOT NULL DEFAULT 0,
+    failure_count       integer NOT NULL DEFAULT 0,
+    crash_count         integer NOT NULL DEFAULT 0,
+    lease_token         bigint,
+    lease_expires_at    timestamptz,
+    worker_id           text,
+    claimed_at          timestamptz,
+    completed_at        timestamptz,
+    content_hash        text,
+    last_error          text,
+    error_stage         text,
+    error_history       jsonb NOT NULL DEFAULT '[]'::jsonb,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT document_queue_identity_key UNIQUE (run_id, source_name, doc_id)
+) WITH (
+    -- Every claim leaves a dead entry at the head of the claim index; vacuum early and often.
+    autovacuum_vacuum_scale_factor = 0.01,
+    autovacuum_vacuum_threshold = 5000,
+    autovacuum_vacuum_insert_scale_factor = 0.05,
+    autovacuum_vacuum_cost_delay = 0,
+    -- Truncating the heap takes an ACCESS EXCLUSIVE lock that would stall every claim.
+    vacuum_truncate = false
+);
+
+-- Serves exactly the claim order; holds only claimable rows, so it stays small.
+CREATE INDEX document_queue_claim_idx
+    ON document_queue (run_id, priority DESC, link_depth, queue_id)
+    WHERE state IN ('pending', 'retry');
+
+-- Serves the reclaim of expired leases; holds only leased rows.
+CREATE INDEX document_queue_lease_idx
+    ON document_queue (run_id, lease_expires_at)
+    WHERE state = 'processing';
+
+-- No (run_id, state) index on purpose: with stale statistics for a new run the
+-- planner preferred it for the claim and sorted every pending row (O(queue) per
+-- claim). Run counts use the identity index's run_id prefix instead.
+
+-- One row per worker process registration (a session). Counters are bumped
+-- once per ack flush by their own worker: no row is shared by all workers.
+CREATE TABLE run_workers (
+    session_id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    run_id              text NOT NULL REFERENCES processing_runs (run_id) ON DELETE CASCADE,
+    worker_id           text NOT NULL,
+    host                text NOT NULL,
+    pid                 integer NOT NULL,
+    status              text NOT NULL DEFAULT 'running'
+        CONSTRAINT run_workers_status_check
+        CHECK (status IN ('running', 'stopped', 'lost', 'replaced')),
+    registered_at       timestamptz NOT NULL DEFAULT now(),
+    heartbeat_at        timestamptz NOT NULL DEFAULT now(),
+    stopped_at          timestamptz,
+    claimed_count       bigint NOT NULL DEFAULT 0,
+    completed_count     bigint NOT NULL DEFAULT 0,
+    failed_count        bigint NOT NULL DEFAULT 0
+);
+
+CREATE INDEX run_workers_run_idx ON run_workers (run_id, worker_id);
+
+-- Which document linked to which (discovered links).
+CREATE TABLE document_dependencies (
+    run_id              text NOT NULL REFERENCES processing_runs (run_id) ON DELETE CASCADE,
+    source_name         text NOT NULL,
+    from_doc_id         text NOT NULL,
+    to_doc_id           text NOT NULL,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (run_id, source_name, from_doc_id, to_doc_id)
+);
