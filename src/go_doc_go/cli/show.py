@@ -25,14 +25,14 @@ def _label(element: dict) -> str:
         extra = f" {meta['language']}"
     location = element["location"]
     where = ""
-    if "line_start" in location:
-        where = f" [dim]L{location['line_start']}-{location.get('line_end', location['line_start'])}[/]"
+    if "xpath" in location:
+        where = f" [dim]{location['xpath']}[/]"
     elif "json_pointer" in location:
         where = f" [dim]{location['json_pointer'] or '/'}[/]"
-    elif "xpath" in location:
-        where = f" [dim]{location['xpath']}[/]"
     elif "row" in location:
         where = f" [dim]row {location['row']}[/]"
+    elif "line_start" in location:
+        where = f" [dim]L{location['line_start']}-{location.get('line_end', location['line_start'])}[/]"
     text = " ".join(element["text"].split())
     if len(text) > PREVIEW:
         text = text[: PREVIEW - 1] + "…"
