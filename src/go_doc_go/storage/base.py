@@ -1,13 +1,9 @@
-"""What the drivers need from a store; SQLite now, PostgreSQL with the same tables later."""
+"""Records the store hands back; the same on every engine."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-from go_doc_go.model import DocumentResult
-
+from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class StoredState:
@@ -27,19 +23,3 @@ class StoredDocument:
     size: int
     metadata: dict[str, Any]
     element_count: int
-
-
-class Store(Protocol):
-    def document_state(self, doc_id: str) -> StoredState | None: ...
-
-    def document_touch(self, doc_id: str, size: int, mtime_ns: int) -> None: ...
-
-    def store_documents(self, results: Iterable[DocumentResult]) -> None:
-        """Replace each document's previous version; a reader never sees half of one."""
-        ...
-
-    def delete_documents(self, doc_ids: Iterable[str]) -> int: ...
-
-    def resolve_links(self) -> int: ...
-
-    def close(self) -> None: ...
