@@ -5,13 +5,12 @@ import time
 
 import pytest
 
-from go_doc_go.config import ParsersConfig
 from go_doc_go.exceptions import ParseError
 from go_doc_go.model import ElementType, flatten
 from go_doc_go.parsers import get_parser
 from go_doc_go.parsers._headings import Slugger, slugify
-from go_doc_go.parsers.base import ParseInput
 from go_doc_go.parsers.markdown import BACKEND, parse, parse_with_markdown_it, parse_with_pyromark
+from tests.unit.parsers.trees import by_path, parse_data, types
 
 BACKENDS = {"markdown-it": parse_with_markdown_it, "pyromark": parse_with_pyromark}
 
@@ -32,34 +31,8 @@ def _use_backend(backend, monkeypatch):
     monkeypatch.setitem(globals(), "_current_parse", backend)
 
 
-def full_paths(elements) -> list[str]:
-    """Each element's structural path, rebuilt from parent ids and path segments."""
-    by_id: dict[str, str] = {}
-    out: list[str] = []
-    for e in elements:
-        segment = getattr(e, "path_segment", None)
-        if segment is None:  # older model: full path stored on the element
-            path = e.path
-        else:
-            path = segment if e.parent_id is None else f"{by_id[e.parent_id]}/{segment}"
-        by_id[e.element_id] = path
-        out.append(path)
-    return out
-
-
 def run(data: bytes | str, **limits: int):
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    return _current_parse(ParseInput(data, "doc.md", ParsersConfig(**limits)))
-
-
-def by_path(result) -> dict:
-    elements, _ = flatten("doc", result.root)
-    return dict(zip(full_paths(elements), elements))
-
-
-def types(node) -> list[str]:
-    return [str(c.element_type) for c in node.children]
+    return parse_data(_current_parse, data, "doc.md", **limits)
 
 
 def lines(el) -> tuple[int, int]:

@@ -4,33 +4,15 @@ import time
 
 import pytest
 
-from go_doc_go.config import ParsersConfig
 from go_doc_go.exceptions import ParseError
 from go_doc_go.model import ElementType, flatten
 from go_doc_go.parsers import get_parser
-from go_doc_go.parsers.base import ParseInput
 from go_doc_go.parsers.xml import parse
-
-
-def full_paths(elements) -> list[str]:
-    """Each element's structural path, rebuilt from parent ids and path segments."""
-    by_id: dict[str, str] = {}
-    out: list[str] = []
-    for e in elements:
-        segment = getattr(e, "path_segment", None)
-        if segment is None:  # older model: full path stored on the element
-            path = e.path
-        else:
-            path = segment if e.parent_id is None else f"{by_id[e.parent_id]}/{segment}"
-        by_id[e.element_id] = path
-        out.append(path)
-    return out
+from tests.unit.parsers.trees import full_paths, parse_data
 
 
 def run(data: bytes | str, **limits: int):
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    return parse(ParseInput(data, "doc.xml", ParsersConfig(**limits)))
+    return parse_data(parse, data, "doc.xml", **limits)
 
 
 def all_texts(result) -> list[str]:
