@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from go_doc_go.config import ContentSourceConfig
-from go_doc_go.exceptions import DocumentTooLargeError, FetchError, OutsideRootError, SourceError
+from go_doc_go.exceptions import ConfigError, DocumentTooLargeError, FetchError, OutsideRootError
 from go_doc_go.model import content_hash, make_doc_id, normalize_path
 from go_doc_go.sources.base import DocumentRef, FetchedDocument, OnSkip, SkippedPath
 from go_doc_go.sources.detect import sniff_type, type_from_extension
@@ -31,7 +31,7 @@ class FileSource:
         self.config = config
         root = Path(config.base_path).expanduser()
         if not root.is_dir():
-            raise SourceError(f"content source {config.name!r}: base_path {root} is not a folder")
+            raise ConfigError(f"content_sources[{config.name}].base_path: {root} is not a folder")
         self.root = root.resolve()
 
     # ------------------------------------------------------------ listing

@@ -107,11 +107,23 @@ class SQLiteStore:
             self.db = db
 
         def __enter__(self) -> sqlite3.Connection:
-            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                raise StorageError(f"cannot write to the SQLite store: {error}") from None
             return self.db
 
         def __exit__(self, kind: object, error: object, tb: object) -> None:
-            self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+            if kind is None:
+                try:
+                    self.db.execute("COMMIT")
+                except sqlite3.Error as commit_error:
+                    self.db.execute("ROLLBACK")
+                    raise StorageError(f"cannot write to the SQLite store: {commit_error}") from None
+                return
+            self.db.execute("ROLLBACK")
+            if isinstance(error, sqlite3.OperationalError):  # disk full, locked, read-only...
+                raise StorageError(f"cannot write to the SQLite store: {error}") from None
 
     def _transaction(self) -> SQLiteStore._Tx:
         return SQLiteStore._Tx(self.db)

@@ -3,7 +3,7 @@ import os
 import pytest
 
 from go_doc_go.config import ContentSourceConfig
-from go_doc_go.exceptions import DocumentTooLargeError, SourceError
+from go_doc_go.exceptions import ConfigError, DocumentTooLargeError
 from go_doc_go.model import make_doc_id
 from go_doc_go.sources.detect import sniff_type
 from go_doc_go.sources.file import FileSource
@@ -113,5 +113,5 @@ def test_resolve_link(tmp_path):
 
 
 def test_missing_base_path_is_a_clear_error(tmp_path):
-    with pytest.raises(SourceError, match="is not a folder"):
+    with pytest.raises(ConfigError, match=r"content_sources\[docs\].base_path: .* is not a folder"):
         make_source(tmp_path / "nope")

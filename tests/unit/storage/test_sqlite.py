@@ -120,3 +120,11 @@ def test_unwritable_location_is_a_clean_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(StorageError, match="cannot open SQLite store"):
         SQLiteStore(blocker / "store.db")
+
+
+def test_write_failure_is_a_storage_error_and_leaves_nothing(store):
+    store.db.execute("PRAGMA query_only = ON")  # every write now fails inside SQLite
+    with pytest.raises(StorageError, match="cannot write to the SQLite store"):
+        store.store_documents([result("a.md", "x")])
+    store.db.execute("PRAGMA query_only = OFF")
+    assert store.counts() == (0, 0, 0)
