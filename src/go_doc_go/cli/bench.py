@@ -7,10 +7,8 @@ import signal
 import sys
 
 import click
-import psycopg
 
-from go_doc_go.cli.errors import clean_errors
-from go_doc_go.exceptions import GoDocGoError
+from go_doc_go.cli.errors import EXIT_FAILED, clean_errors, database_errors
 
 
 @click.group()
@@ -30,7 +28,6 @@ def bench() -> None:
 def queue(docs: int, workers: int, batch_size: int, database_url: str | None, backlog: int, as_json: bool) -> None:
     """Enqueue DOCS documents, drain them with WORKERS processes (no-op work, durable commits),
     report docs/s and claim latency, and verify every row was completed exactly once."""
-    from go_doc_go.config import redact_uri
     from go_doc_go.queue.bench import run_queue_bench
     from go_doc_go.queue.connection import default_url
 
@@ -38,15 +35,8 @@ def queue(docs: int, workers: int, batch_size: int, database_url: str | None, ba
     # SIGTERM ends the benchmark through its cleanup (scratch runs are deleted).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     log = (lambda _m: None) if as_json else (lambda m: click.echo(m, err=True))
-    try:
+    with database_errors(url):
         result = run_queue_bench(url, docs=docs, workers=workers, batch_size=batch_size, backlog=backlog, log=log)
-    except psycopg.OperationalError as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[-1]
-        click.echo(f"error: cannot connect to {redact_uri(url)}: {reason}", err=True)
-        sys.exit(1)
-    except (GoDocGoError, psycopg.Error) as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
     if as_json:
         click.echo(json.dumps(result.to_dict()))
     else:
@@ -60,4 +50,4 @@ def queue(docs: int, workers: int, batch_size: int, database_url: str | None, ba
     if not result.verified:
         for problem in result.problems:
             click.echo(f"error: {problem}", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_FAILED)

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 import psycopg
 
-from go_doc_go.cli.errors import clean_errors
-from go_doc_go.exceptions import ConfigError, GoDocGoError
-
-
-def fail(message: str, code: int = 1) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
+from go_doc_go.cli.errors import clean_errors, database_errors
+from go_doc_go.exceptions import ConfigError
 
 
 def resolve_url(database_url: str | None, config_file: str | None) -> str:
@@ -43,22 +36,12 @@ def db() -> None:
 @clean_errors
 def upgrade(database_url: str | None, config_file: str | None) -> None:
     """Apply every pending queue migration (idempotent, safe to run concurrently)."""
-    from go_doc_go.config import redact_uri
     from go_doc_go.queue import migrations
 
-    try:
-        url = resolve_url(database_url, config_file)
-    except ConfigError as error:
-        fail(str(error), 2)
-    try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
-            applied = migrations.apply(conn)
-            present = migrations.applied_versions(conn)
-    except psycopg.OperationalError as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[-1]
-        fail(f"cannot connect to {redact_uri(url)}: {reason}")
-    except (GoDocGoError, psycopg.Error) as error:
-        fail(str(error))
+    url = resolve_url(database_url, config_file)
+    with database_errors(url), psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        applied = migrations.apply(conn)
+        present = migrations.applied_versions(conn)
     if applied:
         click.echo(f"applied migrations: {', '.join(f'{v:04d}' for v in applied)}")
     else:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
+import psycopg
 
+from go_doc_go.config import redact_uri
 from go_doc_go.exceptions import ConfigError, GoDocGoError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,3 +38,15 @@ def clean_errors(command: F) -> F:
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def database_errors(url: str) -> Iterator[None]:
+    """Turn driver errors into one line naming the (redacted) database."""
+    try:
+        yield
+    except psycopg.OperationalError as error:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[-1]
+        raise GoDocGoError(f"cannot connect to {redact_uri(url)}: {reason}") from None
+    except psycopg.Error as error:
+        raise GoDocGoError(str(error)) from None
