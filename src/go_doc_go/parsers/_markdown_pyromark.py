@@ -29,16 +29,33 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from functools import lru_cache
 from itertools import accumulate
-from collections.abc import Callable
 from typing import Any
 
 import pyromark
 from markdown_it.common.normalize_url import normalizeLink, normalizeLinkText
 
-from go_doc_go.model import ElementType, ParsedLink, ParsedNode, ParseResult
+from go_doc_go.model import ParsedLink, ParsedNode, ParseResult
 from go_doc_go.parsers._headings import Sections, Slugger
+from go_doc_go.parsers._markdown_common import (
+    _BLOCK_SEP,
+    _CODE,
+    _HEADER,
+    _HR,
+    _IMAGE,
+    _LIST,
+    _LIST_ITEM,
+    _PARAGRAPH,
+    _QUOTE,
+    _ROOT,
+    _ROW_SEP,
+    _TABLE,
+    _TABLE_CELL,
+    _TABLE_HEADER,
+    _TABLE_ROW,
+)
 from go_doc_go.parsers.base import ElementBudget, ParseInput
 
 _OPTIONS = pyromark.Options.ENABLE_TABLES
@@ -46,22 +63,6 @@ _events = pyromark.events_with_range
 
 MAX_NESTING = 20  # markdown-it's CommonMark preset
 
-_ROOT = ElementType.ROOT
-_HEADER = ElementType.HEADER
-_PARAGRAPH = ElementType.PARAGRAPH
-_LIST = ElementType.LIST
-_LIST_ITEM = ElementType.LIST_ITEM
-_TABLE = ElementType.TABLE
-_TABLE_ROW = ElementType.TABLE_ROW
-_TABLE_HEADER = ElementType.TABLE_HEADER
-_TABLE_CELL = ElementType.TABLE_CELL
-_CODE = ElementType.CODE_BLOCK
-_QUOTE = ElementType.BLOCKQUOTE
-_IMAGE = ElementType.IMAGE
-_HR = ElementType.HORIZONTAL_RULE
-
-_ROW_SEP = " | "
-_BLOCK_SEP = "\n"
 
 # Frame kinds. A frame is a list [node, parts, sep, kind, extra]: ``parts``
 # collects the text of finished children, joined with ``sep`` on close.
@@ -340,79 +341,39 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
                 frames.pop()
                 level -= 1
                 _extend(frame[_NODE], region_end)
-                joined = frame[_NODE].text = frame[_SEP].join(frame[_PARTS])
+                _close_frame(frame, frames)
                 if not frames:
                     break  # the region is the rest of the document
-                frames[-1][_PARTS].append(joined)
                 skip_depth = 0
                 continue
             skip = False  # this End closes the dropped container: handle it normally
-        # ---------------------------------------------------------- str events
         if ev.__class__ is str:
             if ev == "Rule":
-                if parts is not None and ctx == _C_HIDDEN:
-                    frames[-1][_PARTS].append("".join(parts))
-                    parts = None
-                    ctx = _C_NONE
-                if level >= MAX_NESTING:
-                    skip, skip_depth, swallow, region_end = _drop(frames, n_lines)
-                    if frames[-1][_EXTRA] >= content_end:
-                        break  # nothing follows the dropped container but its ancestors' ends
+                key = "Start"  # a leaf block: handled with the block starts below
+                val = "Rule"
+            else:  # SoftBreak / HardBreak: a line break in the text
+                if parts is not None:  # fast path: inside a block's text
+                    parts.append("\n")
                     continue
-                node = ParsedNode(_HR, location=loc(rng))
-                spend(len(frames) + sdepth + 1)
-                if frames:
-                    frame = frames[-1]
-                    frame[_NODE].children.append(node)
-                    frame[_PARTS].append("")
-                else:
-                    top.children.append(node)
-                continue
-            # SoftBreak / HardBreak
-            if parts is None:
-                if level >= MAX_NESTING:
-                    skip, skip_depth, swallow, region_end = _drop(frames, n_lines)
-                    if frames[-1][_EXTRA] >= content_end:
-                        break  # nothing follows the dropped container but its ancestors' ends
-                    continue
-                frame = frames[-1]
-                ctx = _C_HIDDEN
-                parts = []
-                owner = frame[_NODE]
-                img_depth_budget = len(frames) + sdepth + 1
-            parts.append("\n")
-            continue
-
-        (key, val), = ev.items()
+                key = "Text"
+                val = "\n"
+        else:
+            (key, val), = ev.items()
 
         if key == "Text":
-            if parts is None:
-                if level >= MAX_NESTING:
-                    skip, skip_depth, swallow, region_end = _drop(frames, n_lines)
-                    if frames[-1][_EXTRA] >= content_end:
-                        break  # nothing follows the dropped container but its ancestors' ends
-                    continue
-                frame = frames[-1]
-                ctx = _C_HIDDEN
-                parts = []
-                owner = frame[_NODE]
-                img_depth_budget = len(frames) + sdepth + 1
-            parts.append(val)
-            continue
-
-        if key == "End":
+            if parts is not None:  # fast path: inside a block's text
+                parts.append(val)
+                continue
+            tag = None
+        elif key == "End":
             if val.__class__ is str:
                 if val == "Paragraph":
-                    if ctx == _C_PARA:
-                        text_ = ctx_node.text = "".join(parts)
-                        if frames:
-                            frames[-1][_PARTS].append(text_)
-                        parts = None
-                        ctx = _C_NONE
+                    if ctx != _C_PARA:
+                        continue
+                    content = "".join(parts)
+                elif val == "Emphasis" or val == "Strong" or val == "Strikethrough":
                     continue
-                if val == "Emphasis" or val == "Strong" or val == "Strikethrough":
-                    continue
-                if val == "Link":
+                elif val == "Link":
                     if image_nest:
                         continue
                     href, start, auto = open_links.pop()
@@ -423,7 +384,7 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
                     if href:
                         links.append(ParsedLink(href, "".join(parts[start:]), owner))
                     continue
-                if val == "Image":
+                elif val == "Image":
                     image_nest -= 1
                     if image_nest:
                         continue
@@ -435,31 +396,16 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
                     owner.children.append(ParsedNode(_IMAGE, text=alt, metadata=image_meta, location=dict(owner.location)))
                     image_meta = None
                     continue
-                if val == "TableCell":
-                    text_ = ctx_node.text = "".join(parts)
-                    frames[-1][_PARTS].append(text_)
+                elif val == "TableCell":
+                    content = "".join(parts)
                     frames[-1][_EXTRA] += 1
-                    parts = None
-                    ctx = _C_NONE
-                    continue
-                if val == "CodeBlock":
+                elif val == "CodeBlock":
                     content = "".join(parts)
                     if content.endswith("\n"):
                         content = content[:-1]
-                    ctx_node.text = content
-                    parts = None
-                    ctx = _C_NONE
-                    if frames:
-                        frames[-1][_PARTS].append(content)
-                    continue
-                if val == "HtmlBlock":
-                    content = ctx_node.text = "".join(parts).rstrip("\n")
-                    parts = None
-                    ctx = _C_NONE
-                    if frames:
-                        frames[-1][_PARTS].append(content)
-                    continue
-                if val == "Item":
+                elif val == "HtmlBlock":
+                    content = "".join(parts).rstrip("\n")
+                elif val == "Item":
                     if parts is not None:  # hidden paragraph of a tight item
                         frames[-1][_PARTS].append("".join(parts))
                         parts = None
@@ -467,73 +413,45 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
                     level -= 1
                     close_container(frames.pop(), False)
                     continue
-                if val == "TableHead" or val == "TableRow" or val == "Table":
-                    pass
+                elif val == "TableHead" or val == "TableRow" or val == "Table":
+                    frame = frames.pop()
+                    joined = frame[_NODE].text = frame[_SEP].join(frame[_PARTS])
+                    if frames:
+                        frames[-1][_PARTS].append(joined)
+                    continue
                 else:  # unknown end tag without structure
                     continue
-                # Close a container frame.
-                frame = frames.pop()
-                joined = frame[_NODE].text = frame[_SEP].join(frame[_PARTS])
-                if frames:
-                    frames[-1][_PARTS].append(joined)
-                continue
-            # Dict-shaped end tags: Heading, List, BlockQuote, MetadataBlock.
-            (tag, _), = val.items()
-            if tag == "Heading":
-                node = ctx_node
+            else:
+                # Dict-shaped end tags: Heading, List, BlockQuote, MetadataBlock.
+                (tag, _), = val.items()
+                if tag != "Heading":
+                    if tag == "List" or tag == "BlockQuote":
+                        level -= 1
+                        close_container(frames.pop(), tag == "BlockQuote")
+                    continue
                 if parts and parts[-1][-1:] == "\t":  # pulldown-cmark keeps a trailing tab
                     parts[-1] = parts[-1].rstrip(" \t")
-                text_ = node.text = "".join(parts)
-                parts = None
-                ctx = _C_NONE
-                if frames:
-                    frames[-1][_PARTS].append(text_)
-                node.anchor = slugger.slug(text_)
-                if first_h1 is None and node.metadata["level"] == 1:
-                    first_h1 = text_
-                continue
-            if tag == "List" or tag == "BlockQuote":
-                level -= 1
-                close_container(frames.pop(), tag == "BlockQuote")
+                content = "".join(parts)
+                ctx_node.anchor = slugger.slug(content)
+                if first_h1 is None and ctx_node.metadata["level"] == 1:
+                    first_h1 = content
+            # The end of a paragraph, heading, table cell, code or HTML block.
+            ctx_node.text = content
+            parts = None
+            ctx = _C_NONE
+            if frames:
+                frames[-1][_PARTS].append(content)
             continue
-
-        if key == "Start":
+        elif key == "Start":
             if val.__class__ is str:
-                if val == "Emphasis" or val == "Strong" or val == "Strikethrough":
-                    if parts is None:
-                        if level >= MAX_NESTING:
-                            skip, skip_depth, swallow, region_end = _drop(frames, n_lines)
-                            skip_depth = 1  # this Start is being skipped too
-                            if frames[-1][_EXTRA] >= content_end:
-                                break  # nothing follows the dropped container but its ancestors' ends
-                            continue
-                        frame = frames[-1]
-                        ctx = _C_HIDDEN
-                        parts = []
-                        owner = frame[_NODE]
-                        img_depth_budget = len(frames) + sdepth + 1
-                    continue
-                if val == "Paragraph":
-                    if parts is not None and ctx == _C_HIDDEN:
-                        frames[-1][_PARTS].append("".join(parts))
-                    if level >= MAX_NESTING:
-                        parts = None
-                        ctx = _C_NONE
-                        skip, skip_depth, swallow, region_end = _drop(frames, n_lines)
-                        skip_depth = 1
-                        if frames[-1][_EXTRA] >= content_end:
-                            break  # nothing follows the dropped container but its ancestors' ends
+                tag = val
+                if tag == "Emphasis" or tag == "Strong" or tag == "Strikethrough":
+                    if parts is not None:  # fast path: markup only
                         continue
-                    depth = len(frames) + sdepth + 1
-                    spend(depth)
-                    node = ParsedNode(_PARAGRAPH, location=loc(rng))
-                    (frames[-1][_NODE] if frames else top).children.append(node)
-                    ctx = _C_PARA
-                    ctx_node = owner = node
-                    parts = []
-                    img_depth_budget = depth + 1
-                    continue
-                if val == "TableCell":
+                    inline = True
+                elif tag == "Paragraph":
+                    inline = False
+                elif tag == "TableCell":
                     frame = frames[-1]
                     depth = len(frames) + sdepth + 1
                     spend(depth)
@@ -550,184 +468,151 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
                     parts = []
                     img_depth_budget = depth + 1
                     continue
-                if val == "Item":
+                elif tag == "Item":
                     node = ParsedNode(_LIST_ITEM, location=loc_container(rng))
                     spend(len(frames) + sdepth + 1)
                     frames[-1][_NODE].children.append(node)
                     frames.append([node, [], _BLOCK_SEP, _K_ITEM, rng["end"]])
                     level += 1
                     continue
-                if val == "TableHead" or val == "TableRow":
+                elif tag == "TableHead" or tag == "TableRow":
                     table = frames[-1]
-                    node = ParsedNode(_TABLE_HEADER if val == "TableHead" else _TABLE_ROW, location=loc(rng))
+                    node = ParsedNode(_TABLE_HEADER if tag == "TableHead" else _TABLE_ROW, location=loc(rng))
                     spend(len(frames) + sdepth + 1)
                     table[_NODE].children.append(node)
                     frames.append([node, [], _ROW_SEP, _K_ROW, 0, table[_EXTRA]])
                     continue
-                if val == "HtmlBlock":
-                    if parts is not None and ctx == _C_HIDDEN:
-                        frames[-1][_PARTS].append("".join(parts))
-                        parts = None
-                        ctx = _C_NONE
-                    if level >= MAX_NESTING:
-                        skip, skip_depth, swallow, region_end = _drop(frames, n_lines)
-                        skip_depth = 1
-                        if frames[-1][_EXTRA] >= content_end:
-                            break  # nothing follows the dropped container but its ancestors' ends
-                        continue
-                    node = ParsedNode(_PARAGRAPH, metadata={"html": True}, location=loc(rng))
-                    spend(len(frames) + sdepth + 1)
-                    (frames[-1][_NODE] if frames else top).children.append(node)
-                    ctx = _C_HTML
-                    ctx_node = node
-                    parts = []
-                    continue
-                continue  # other tags carry no structure
-            (tag, arg), = val.items()
-            if tag == "Link":
-                if parts is None:
-                    if level >= MAX_NESTING:
-                        skip, skip_depth, swallow, region_end = _drop(frames, n_lines)
-                        skip_depth = 1
-                        if frames[-1][_EXTRA] >= content_end:
-                            break  # nothing follows the dropped container but its ancestors' ends
-                        continue
-                    frame = frames[-1]
-                    ctx = _C_HIDDEN
-                    parts = []
-                    owner = frame[_NODE]
-                    img_depth_budget = len(frames) + sdepth + 1
-                if image_nest:
-                    continue
-                link_type = arg["link_type"]
-                url = arg["dest_url"]
-                if link_type == "Email":
-                    open_links.append((_normalize_slow("mailto:" + url), len(parts), True))
-                elif link_type == "Autolink":
-                    open_links.append((_normalize_slow(url), len(parts), True))
+                elif tag == "HtmlBlock" or tag == "Rule":
+                    inline = False
                 else:
-                    open_links.append((_href(url) if url else "", len(parts), False))
-                continue
-            if tag == "Image":
-                if parts is None:
-                    if level >= MAX_NESTING:
-                        skip, skip_depth, swallow, region_end = _drop(frames, n_lines)
-                        skip_depth = 1
-                        if frames[-1][_EXTRA] >= content_end:
-                            break  # nothing follows the dropped container but its ancestors' ends
-                        continue
-                    frame = frames[-1]
-                    ctx = _C_HIDDEN
-                    parts = []
-                    owner = frame[_NODE]
-                    img_depth_budget = len(frames) + sdepth + 1
-                image_nest += 1
-                if image_nest == 1:
-                    image_start = len(parts)
-                    url = arg["dest_url"]
-                    image_meta = {"src": _href(url) if url else "", "alt": ""}
-                    if arg["title"]:
-                        image_meta["title"] = arg["title"]
-                continue
-            # Block-level tags: close a hidden paragraph, apply the nesting bound.
-            if parts is not None and ctx == _C_HIDDEN:
-                frames[-1][_PARTS].append("".join(parts))
-                parts = None
-                ctx = _C_NONE
-            if level >= MAX_NESTING:
-                skip, skip_depth, swallow, region_end = _drop(frames, n_lines)
-                skip_depth = 1
-                if frames[-1][_EXTRA] >= content_end:
-                    break  # nothing follows the dropped container but its ancestors' ends
-                continue
-            if tag == "Heading":
-                lvl = _LEVEL[arg["level"]]
-                node = ParsedNode(_HEADER, metadata={"level": lvl}, location=loc(rng))
-                if frames:
+                    continue  # other tags carry no structure
+            else:
+                (tag, arg), = val.items()
+                inline = tag == "Link" or tag == "Image"
+            if not inline:
+                # Block-level tags: close a hidden paragraph, apply the nesting bound.
+                if parts is not None and ctx == _C_HIDDEN:
+                    frames[-1][_PARTS].append("".join(parts))
+                    parts = None
+                    ctx = _C_NONE
+                if level >= MAX_NESTING:
+                    # A Start is skipped together with its End; a Rule has none.
+                    skip, skip_depth, swallow, region_end = _drop(frames, n_lines, 0 if tag == "Rule" else 1)
+                    if frames[-1][_EXTRA] >= content_end:
+                        break  # nothing follows the dropped container but its ancestors' ends
+                    continue
+                if tag == "Paragraph":  # the most common block: straight through
                     depth = len(frames) + sdepth + 1
                     spend(depth)
-                    frames[-1][_NODE].children.append(node)
+                    node = ParsedNode(_PARAGRAPH, location=loc(rng))
+                    (frames[-1][_NODE] if frames else top).children.append(node)
+                    ctx = _C_PARA
+                    ctx_node = owner = node
+                    parts = []
+                    img_depth_budget = depth + 1
+                    continue
+                # Other blocks: build the node, then attach it and open what it opens.
+                new_ctx = _C_NONE  # the inline context it opens, if any
+                new_frame = 0  # or the kind of container frame it opens
+                if tag == "Heading":
+                    lvl = _LEVEL[arg["level"]]
+                    node = ParsedNode(_HEADER, metadata={"level": lvl}, location=loc(rng))
+                    new_ctx = _C_HEAD
+                elif tag == "List":
+                    meta: dict[str, Any] = {"ordered": arg is not None}
+                    if arg is not None and arg != 1:
+                        meta["start"] = arg
+                    node = ParsedNode(_LIST, metadata=meta, location=loc_container(rng))
+                    new_frame = _K_LIST
+                elif tag == "CodeBlock":
+                    if arg.__class__ is str:  # "Indented"
+                        language = None
+                    else:
+                        info = arg["Fenced"].strip()
+                        language = info.split(None, 1)[0] if info else None
+                    node = ParsedNode(_CODE, metadata={"language": language}, location=loc(rng))
+                    new_ctx = _C_CODE
+                elif tag == "BlockQuote":
+                    node = ParsedNode(_QUOTE, location=loc_container(rng))
+                    new_frame = _K_QUOTE
+                elif tag == "Table":
+                    node = ParsedNode(_TABLE, location=loc(rng))
+                    new_frame = _K_TABLE
+                elif tag == "HtmlBlock":
+                    node = ParsedNode(_PARAGRAPH, metadata={"html": True}, location=loc(rng))
+                    new_ctx = _C_HTML
+                elif tag == "Rule":
+                    node = ParsedNode(_HR, location=loc(rng))
+                    if frames:
+                        frames[-1][_PARTS].append("")  # an empty line in its container's text
                 else:
+                    continue
+                if frames or new_ctx != _C_HEAD:
+                    depth = len(frames) + sdepth + 1
+                    spend(depth)
+                    (frames[-1][_NODE] if frames else top).children.append(node)
+                else:  # a top-level heading opens a section
                     spend(sections.depth_for(lvl))
                     sections.open_header(node, lvl)
                     top = node
                     depth = sdepth = sections.depth
-                ctx = _C_HEAD
-                ctx_node = owner = node
-                parts = []
-                img_depth_budget = depth + 1
+                if new_ctx:
+                    ctx = new_ctx
+                    ctx_node = node
+                    parts = []
+                    if new_ctx == _C_HEAD:  # it owns links and images
+                        owner = node
+                        img_depth_budget = depth + 1
+                elif new_frame == _K_TABLE:
+                    frames.append([node, [], _BLOCK_SEP, _K_TABLE, arg])  # extra: the column alignments
+                elif new_frame:
+                    frames.append([node, [], _BLOCK_SEP, new_frame, rng["end"]])
+                    level += 1
                 continue
-            if tag == "List":
-                meta: dict[str, Any] = {"ordered": arg is not None}
-                if arg is not None and arg != 1:
-                    meta["start"] = arg
-                node = ParsedNode(_LIST, metadata=meta, location=loc_container(rng))
-                spend(len(frames) + sdepth + 1)
-                (frames[-1][_NODE] if frames else top).children.append(node)
-                frames.append([node, [], _BLOCK_SEP, _K_LIST, rng["end"]])
-                level += 1
-                continue
-            if tag == "CodeBlock":
-                if arg.__class__ is str:  # "Indented"
-                    language = None
-                else:
-                    info = arg["Fenced"].strip()
-                    language = info.split(None, 1)[0] if info else None
-                node = ParsedNode(_CODE, metadata={"language": language}, location=loc(rng))
-                spend(len(frames) + sdepth + 1)
-                (frames[-1][_NODE] if frames else top).children.append(node)
-                ctx = _C_CODE
-                ctx_node = node
-                parts = []
-                continue
-            if tag == "BlockQuote":
-                node = ParsedNode(_QUOTE, location=loc_container(rng))
-                spend(len(frames) + sdepth + 1)
-                (frames[-1][_NODE] if frames else top).children.append(node)
-                frames.append([node, [], _BLOCK_SEP, _K_QUOTE, rng["end"]])
-                level += 1
-                continue
-            if tag == "Table":
-                node = ParsedNode(_TABLE, location=loc(rng))
-                spend(len(frames) + sdepth + 1)
-                (frames[-1][_NODE] if frames else top).children.append(node)
-                frames.append([node, [], _BLOCK_SEP, _K_TABLE, arg])
-                continue
-            continue
-
-        if key == "Code":
-            if parts is None:
-                if level >= MAX_NESTING:
-                    skip, skip_depth, swallow, region_end = _drop(frames, n_lines)
-                    if frames[-1][_EXTRA] >= content_end:
-                        break  # nothing follows the dropped container but its ancestors' ends
-                    continue
-                frame = frames[-1]
-                ctx = _C_HIDDEN
-                parts = []
-                owner = frame[_NODE]
-                img_depth_budget = len(frames) + sdepth + 1
+        elif key == "Code":
+            tag = None
+        elif key == "InlineHtml":
+            tag = key  # dropped, but it still opens a hidden paragraph
+        elif key == "Html":
             parts.append(val)
             continue
+        else:
+            continue  # anything else (footnotes, math, ... not enabled) carries no structure
 
-        if key == "Html":
+        # Inline content (tag is None for text, else an inline Start tag or InlineHtml). Outside a
+        # paragraph, heading or cell it opens the hidden paragraph of a tight item.
+        if parts is None:
+            if level >= MAX_NESTING:
+                skip, skip_depth, swallow, region_end = _drop(frames, n_lines, 1 if key == "Start" else 0)
+                if frames[-1][_EXTRA] >= content_end:
+                    break  # nothing follows the dropped container but its ancestors' ends
+                continue
+            ctx = _C_HIDDEN
+            parts = []
+            owner = frames[-1][_NODE]
+            img_depth_budget = len(frames) + sdepth + 1
+        if tag is None:
             parts.append(val)
-            continue
-
-        if key == "InlineHtml":
-            if parts is None:
-                if level >= MAX_NESTING:
-                    skip, skip_depth, swallow, region_end = _drop(frames, n_lines)
-                    if frames[-1][_EXTRA] >= content_end:
-                        break  # nothing follows the dropped container but its ancestors' ends
-                    continue
-                frame = frames[-1]
-                ctx = _C_HIDDEN
-                parts = []
-                owner = frame[_NODE]
-                img_depth_budget = len(frames) + sdepth + 1
-            continue
-        # Anything else (footnotes, math, ... not enabled) carries no structure.
+        elif tag == "Link":
+            if image_nest:
+                continue
+            link_type = arg["link_type"]
+            url = arg["dest_url"]
+            if link_type == "Email":
+                open_links.append((_normalize_slow("mailto:" + url), len(parts), True))
+            elif link_type == "Autolink":
+                open_links.append((_normalize_slow(url), len(parts), True))
+            else:
+                open_links.append((_href(url) if url else "", len(parts), False))
+        elif tag == "Image":
+            image_nest += 1
+            if image_nest == 1:
+                image_start = len(parts)
+                url = arg["dest_url"]
+                image_meta = {"src": _href(url) if url else "", "alt": ""}
+                if arg["title"]:
+                    image_meta["title"] = arg["title"]
+        # Emphasis, Strong, Strikethrough, InlineHtml: nothing to keep
 
     # Containers still open: only after a drop that stopped the walk early.
     extending = skip and swallow
@@ -738,30 +623,36 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
                 extending = False
             else:
                 _extend(frame[_NODE], region_end)
-        joined = frame[_NODE].text = frame[_SEP].join(frame[_PARTS])
-        if frames:
-            frames[-1][_PARTS].append(joined)
+        _close_frame(frame, frames)
 
     result.title = first_h1
 
 
-def _drop(frames: list[list[Any]], n_lines: int) -> tuple[bool, int, bool, int]:
+def _close_frame(frame: list[Any], frames: list[list[Any]]) -> None:
+    """Join a closed frame's parts into its node's text and pass it to the parent frame."""
+    joined = frame[_NODE].text = frame[_SEP].join(frame[_PARTS])
+    if frames:
+        frames[-1][_PARTS].append(joined)
+
+
+def _drop(frames: list[list[Any]], n_lines: int, skip_depth: int) -> tuple[bool, int, bool, int]:
     """Start dropping the rest of the innermost container (markdown-it's maxNesting).
 
-    Returns (skip, skip_depth, swallow, region_end). When that container is a
-    list item, markdown-it lets it (and the lists and items around it) run to
-    the end of the enclosing blockquote, or of the document.
+    Returns (skip, skip_depth, swallow, region_end); ``skip_depth`` is 1 when
+    the event that hit the bound is a Start (its End is skipped too), else 0.
+    When that container is a list item, markdown-it lets it (and the lists and
+    items around it) run to the end of the enclosing blockquote, or of the document.
     """
     frame = frames[-1]
     frame.append(True)  # marks the frame as cut short
     if frame[_KIND] != _K_ITEM:
-        return True, 0, False, 0
+        return True, skip_depth, False, 0
     region_end = n_lines
     for outer in reversed(frames):
         if outer[_KIND] == _K_QUOTE:
             region_end = outer[_NODE].location.get("line_end", n_lines)
             break
-    return True, 0, True, region_end
+    return True, skip_depth, True, region_end
 
 
 def _all_empty(lines: list[Any], first: int, last: int, chars: Any) -> bool:

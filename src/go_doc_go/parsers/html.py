@@ -45,7 +45,7 @@ import lxml.html
 
 from go_doc_go.exceptions import ParseError
 from go_doc_go.model import ElementType, ParsedLink, ParsedNode, ParseResult
-from go_doc_go.parsers._headings import Sections, Slugger
+from go_doc_go.parsers._headings import Sections, Slugger, guarded
 from go_doc_go.parsers.base import ElementBudget, ParseInput
 
 _DROP_TAGS = ("script", "style", "noscript", "template")
@@ -81,14 +81,7 @@ _ENTER, _EXIT = 0, 1
 
 
 def parse(doc: ParseInput) -> ParseResult:
-    try:
-        return _parse(doc)
-    except ParseError:
-        raise
-    except RecursionError:
-        raise ParseError(f"html {doc.path}: document nested too deeply") from None
-    except Exception as error:  # noqa: BLE001 - any failure costs this document only
-        raise ParseError(f"html {doc.path}: {type(error).__name__}: {error}") from error
+    return guarded("html", _parse, doc)
 
 
 def _decode(data: bytes) -> str:

@@ -55,8 +55,25 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from go_doc_go.exceptions import ParseError
-from go_doc_go.model import ElementType, ParsedLink, ParsedNode, ParseResult
-from go_doc_go.parsers._headings import Sections, Slugger
+from go_doc_go.model import ParsedLink, ParsedNode, ParseResult
+from go_doc_go.parsers._headings import Sections, Slugger, guarded
+from go_doc_go.parsers._markdown_common import (
+    _BLOCK_SEP,
+    _CODE,
+    _HEADER,
+    _HR,
+    _IMAGE,
+    _LIST,
+    _LIST_ITEM,
+    _PARAGRAPH,
+    _QUOTE,
+    _ROOT,
+    _ROW_SEP,
+    _TABLE,
+    _TABLE_CELL,
+    _TABLE_HEADER,
+    _TABLE_ROW,
+)
 from go_doc_go.parsers.base import ElementBudget, ParseInput
 
 # libyaml's loader when available: same safe semantics, ~10x faster than pure Python.
@@ -64,23 +81,6 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _MD = MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
 
-_ROOT = ElementType.ROOT
-_HEADER = ElementType.HEADER
-_PARAGRAPH = ElementType.PARAGRAPH
-_LIST = ElementType.LIST
-_LIST_ITEM = ElementType.LIST_ITEM
-_TABLE = ElementType.TABLE
-_TABLE_ROW = ElementType.TABLE_ROW
-_TABLE_HEADER = ElementType.TABLE_HEADER
-_TABLE_CELL = ElementType.TABLE_CELL
-_CODE = ElementType.CODE_BLOCK
-_QUOTE = ElementType.BLOCKQUOTE
-_IMAGE = ElementType.IMAGE
-_HR = ElementType.HORIZONTAL_RULE
-
-# Separator used to join the children's text of each container type.
-_ROW_SEP = " | "
-_BLOCK_SEP = "\n"
 
 _FRONT_MATTER_MAX_NODES = 10_000
 _FRONT_MATTER_MAX_DEPTH = 100
@@ -88,28 +88,14 @@ _FRONT_MATTER_MAX_DEPTH = 100
 
 def parse_with_markdown_it(doc: ParseInput) -> ParseResult:
     """The reference backend: markdown-it-py's token stream."""
-    try:
-        return _parse(doc)
-    except ParseError:
-        raise
-    except RecursionError:
-        raise ParseError(f"markdown {doc.path}: document nested too deeply") from None
-    except Exception as error:  # noqa: BLE001 - any failure costs this document only
-        raise ParseError(f"markdown {doc.path}: {type(error).__name__}: {error}") from error
+    return guarded("markdown", _parse, doc)
 
 
 def parse_with_pyromark(doc: ParseInput) -> ParseResult:
     """The fast backend: pyromark's (pulldown-cmark) event stream, same tree."""
     if _pyromark_backend is None:
         raise ParseError(f"markdown {doc.path}: pyromark is not installed")
-    try:
-        return _pyromark_backend.parse(doc, _front_matter)
-    except ParseError:
-        raise
-    except RecursionError:
-        raise ParseError(f"markdown {doc.path}: document nested too deeply") from None
-    except Exception as error:  # noqa: BLE001 - any failure costs this document only
-        raise ParseError(f"markdown {doc.path}: {type(error).__name__}: {error}") from error
+    return guarded("markdown", _pyromark_backend.parse, doc, _front_matter)
 
 
 try:
