@@ -148,3 +148,49 @@ def test_progress_bar_on_a_terminal(docs, tmp_path):
     screen = captured.decode(errors="replace")
     assert "ingest" in screen and "docs/s" in screen and "ETA" in screen
     assert "312 processed" in stdout.decode()
+
+
+def test_sigkill_mid_ingest_leaves_whole_documents_and_the_next_run_finishes(tmp_path):
+    """All-or-nothing writes: after SIGKILL every stored document has all its elements."""
+    import signal
+    import sqlite3
+    import time
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import ingest_bench
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    ingest_bench.generate(docs, 3000, "markdown")
+    db = tmp_path / "s.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "go_doc_go.cli.main", "ingest", str(docs), "--db", str(db), "--jobs", "2"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    stored = 0
+    deadline = time.monotonic() + 60
+    while stored == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        try:
+            with sqlite3.connect(db, timeout=5) as connection:
+                stored = connection.execute("SELECT count(*) FROM documents").fetchone()[0]
+        except sqlite3.OperationalError:
+            pass  # the store is still being created
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    assert 0 < stored < 3000, "killed mid-run"
+
+    with sqlite3.connect(db) as connection:
+        partial = connection.execute(
+            "SELECT count(*) FROM documents d WHERE d.element_count <> "
+            "(SELECT count(*) FROM elements e WHERE e.doc_id = d.doc_id)"
+        ).fetchone()[0]
+        orphans = connection.execute(
+            "SELECT count(*) FROM elements WHERE doc_id NOT IN (SELECT doc_id FROM documents)"
+        ).fetchone()[0]
+    assert (partial, orphans) == (0, 0)
+
+    again = cli("ingest", str(docs), "--db", str(db), "--json", cwd=tmp_path)
+    summary = json.loads(again.stdout)
+    assert again.returncode == 0
+    assert summary["processed"] + summary["unchanged"] == 3000 and summary["unchanged"] > 0
