@@ -89,3 +89,13 @@ def retrying(
             log.warning("%s: connection problem (%s); retrying in %.2fs", what, error, pause)
             time.sleep(pause)
     raise AssertionError("unreachable")
+
+
+def with_connection(pool: ConnectionPool, what: str, operation: Callable[[Connection], T]) -> T:
+    """Run ``operation`` on a pooled connection, retrying connection errors (``retrying``)."""
+
+    def attempt() -> T:
+        with pool.connection() as conn:
+            return operation(conn)
+
+    return retrying(attempt, what=what)

@@ -18,7 +18,7 @@ from psycopg_pool import ConnectionPool
 from go_doc_go.config import Config, WorkQueueConfig, config_hash, run_id, run_snapshot
 from go_doc_go.exceptions import QueueError
 from go_doc_go.queue import migrations, repository
-from go_doc_go.queue.connection import retrying
+from go_doc_go.queue.connection import with_connection
 from go_doc_go.queue.records import Run
 
 FINISHED = ("completed", "failed", "abandoned")
@@ -57,11 +57,7 @@ class RunCoordinator:
         self._unregistered = f"unregistered-{secrets.token_hex(4)}"
 
     def _run(self, what: str, operation):  # type: ignore[no-untyped-def]
-        def attempt():  # type: ignore[no-untyped-def]
-            with self.pool.connection() as conn:
-                return operation(conn)
-
-        return retrying(attempt, what=what)
+        return with_connection(self.pool, what, operation)
 
     @property
     def holder_id(self) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from psycopg_pool import ConnectionPool
 
 from go_doc_go.queue import repository
-from go_doc_go.queue.connection import retrying
+from go_doc_go.queue.connection import with_connection
 from go_doc_go.queue.service import Service
 
 
@@ -48,11 +48,7 @@ class LeaderLease(Service[LeaderResult]):
         return self.ttl / 2
 
     def _run(self, what: str, operation):  # type: ignore[no-untyped-def]
-        def attempt():  # type: ignore[no-untyped-def]
-            with self.pool.connection() as conn:
-                return operation(conn)
-
-        return retrying(attempt, what=what)
+        return with_connection(self.pool, what, operation)
 
     @property
     def is_leader(self) -> bool:

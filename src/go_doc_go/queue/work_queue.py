@@ -20,7 +20,7 @@ from psycopg_pool import ConnectionPool
 from go_doc_go.config import WorkQueueConfig
 from go_doc_go.exceptions import LeaseLostError
 from go_doc_go.queue import backoff, repository
-from go_doc_go.queue.connection import retrying
+from go_doc_go.queue.connection import with_connection
 from go_doc_go.queue.records import AddResult, CompleteResult, FailResult, Lease, NewDocument, Outstanding
 from go_doc_go.queue.waker import Waker
 
@@ -59,11 +59,7 @@ class WorkQueue:
     # ------------------------------------------------------------ helpers
 
     def _run(self, what: str, operation):  # type: ignore[no-untyped-def]
-        def attempt():  # type: ignore[no-untyped-def]
-            with self.pool.connection() as conn:
-                return operation(conn)
-
-        return retrying(attempt, what=what)
+        return with_connection(self.pool, what, operation)
 
     @property
     def held(self) -> dict[int, Lease]:
