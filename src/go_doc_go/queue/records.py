@@ -9,9 +9,6 @@ from typing import Literal
 RunStatus = Literal["active", "post_processing", "completed", "failed", "abandoned"]
 DocumentState = Literal["pending", "processing", "retry", "completed", "dead_letter"]
 
-#: States from which a document still has to be processed in this pass.
-OPEN_STATES: tuple[str, ...] = ("pending", "retry", "processing")
-
 
 @dataclass(frozen=True, slots=True)
 class Run:

@@ -273,12 +273,6 @@ def document_get(conn: Connection, *, queue_id: int) -> dict[str, Any] | None:
     return dict(zip([c.name for c in cur.description or ()], row))
 
 
-def document_find(conn: Connection, *, run_id: str, source_name: str, doc_id: str) -> int | None:
-    params = {"run_id": run_id, "source_name": source_name, "doc_id": doc_id}
-    row = conn.execute(_Q["document_find"], params).fetchone()
-    return row[0] if row else None
-
-
 def documents_dead_letter(conn: Connection, *, run_id: str) -> list[dict[str, Any]]:
     cur = conn.execute(_Q["documents_dead_letter"], {"run_id": run_id})
     names = [c.name for c in cur.description or ()]

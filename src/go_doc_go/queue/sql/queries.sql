@@ -282,11 +282,6 @@ SELECT queue_id, run_id, source_name, doc_id, doc_path, pass_number, state, prio
        last_error, error_stage, error_history, content_hash
   FROM document_queue WHERE queue_id = %(queue_id)s;
 
--- name: document_find
--- Look a document up by its identity.
-SELECT queue_id FROM document_queue
- WHERE run_id = %(run_id)s AND source_name = %(source_name)s AND doc_id = %(doc_id)s;
-
 -- name: documents_dead_letter
 -- Dead-lettered documents of a run.
 SELECT queue_id, source_name, doc_id, attempts, failure_count, crash_count, last_error, error_stage, error_history
