@@ -55,7 +55,8 @@ class SQLiteStore:
         return StoredState(*row) if row else None
 
     def document_touch(self, doc_id: str, size: int, mtime_ns: int) -> None:
-        self.db.execute(Q["document_touch"], (mtime_ns, size, doc_id))
+        with self._transaction() as db:
+            db.execute(Q["document_touch"], (mtime_ns, size, doc_id))
 
     def seen_reset(self) -> None:
         self.db.execute(Q["seen_create"])
