@@ -1,5 +1,4 @@
-"""Shared by the Markdown and HTML parsers: header sections, GitHub-style anchors
-and the error guard around a parse.
+"""Shared by the Markdown and HTML parsers: header sections and GitHub-style anchors.
 
 ``Sections`` nests headers: a header holds everything after it up to the next
 header of the same or a shallower level, so ``h1 > h2 > h3`` and an ``h2``
@@ -7,20 +6,13 @@ after an ``h3`` closes the ``h3`` and goes back under the ``h1``. Content
 before the first header sits directly under the root.
 
 ``Slugger`` gives each header the anchor GitHub would give it.
-
-``guarded`` runs a parse and turns any failure into ``ParseError``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any, TypeVar
 
-from go_doc_go.exceptions import ParseError
 from go_doc_go.model import ParsedNode
-
-_T = TypeVar("_T")
 
 _NOT_SLUG = re.compile(r"[^\w\- ]+")
 
@@ -96,14 +88,3 @@ class Slugger:
                 used.add(candidate)
                 return candidate
 
-
-def guarded(label: str, parse: Callable[..., _T], doc: Any, *args: Any) -> _T:
-    """``parse(doc, *args)``; any failure but ``ParseError`` becomes one naming ``label`` and ``doc.path``."""
-    try:
-        return parse(doc, *args)
-    except ParseError:
-        raise
-    except RecursionError:
-        raise ParseError(f"{label} {doc.path}: document nested too deeply") from None
-    except Exception as error:  # noqa: BLE001 - any failure costs this document only
-        raise ParseError(f"{label} {doc.path}: {type(error).__name__}: {error}") from error

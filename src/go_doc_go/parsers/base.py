@@ -8,7 +8,9 @@ gets identical identity rules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from go_doc_go.config import ParsersConfig
 from go_doc_go.exceptions import ParseError
@@ -50,3 +52,31 @@ def new_root(**metadata: object) -> ParsedNode:
     from go_doc_go.model import ElementType
 
     return ParsedNode(ElementType.ROOT, metadata=dict(metadata))
+
+
+_T = TypeVar("_T")
+
+
+def guarded(
+    label: str,
+    parse: Callable[..., _T],
+    doc: ParseInput,
+    *args: Any,
+    invalid: tuple[type[BaseException], ...] = (),
+) -> _T:
+    """``parse(doc, *args)`` with every failure turned into one ``ParseError``.
+
+    ``invalid`` lists the format library's syntax errors, reported as
+    "invalid <label>"; anything else (a parser bug included) costs this
+    document only, with the exception's type in the message.
+    """
+    try:
+        return parse(doc, *args)
+    except ParseError:
+        raise
+    except RecursionError:
+        raise ParseError(f"{label} {doc.path}: nesting too deep to parse") from None
+    except invalid as error:
+        raise ParseError(f"invalid {label} in {doc.path}: {error}") from error
+    except Exception as error:  # noqa: BLE001 - any failure costs this document only
+        raise ParseError(f"{label} {doc.path}: {type(error).__name__}: {error}") from error

@@ -32,9 +32,8 @@ import re
 from collections import Counter
 from typing import Any
 
-from go_doc_go.exceptions import ParseError
 from go_doc_go.model import ElementType, ParsedNode, ParseResult
-from go_doc_go.parsers.base import ElementBudget, ParseInput, line_range, new_root
+from go_doc_go.parsers.base import ElementBudget, ParseInput, guarded, line_range, new_root
 
 _SAMPLE_CHARS = 64 * 1024
 _SNIFF_CHARS = 4 * 1024
@@ -47,14 +46,7 @@ _ROW_SEPARATOR = " | "
 
 
 def parse(doc: ParseInput) -> ParseResult:
-    try:
-        return _parse(doc)
-    except ParseError:
-        raise
-    except _csv.Error as exc:
-        raise ParseError(f"invalid CSV in {doc.path}: {exc}") from exc
-    except (RecursionError, MemoryError, ValueError, TypeError) as exc:
-        raise ParseError(f"cannot parse CSV {doc.path}: {type(exc).__name__}: {exc}") from exc
+    return guarded("CSV", _parse, doc, invalid=(_csv.Error,))
 
 
 def _parse(doc: ParseInput) -> ParseResult:

@@ -45,8 +45,8 @@ import lxml.html
 
 from go_doc_go.exceptions import ParseError
 from go_doc_go.model import ElementType, ParsedLink, ParsedNode, ParseResult
-from go_doc_go.parsers._headings import Sections, Slugger, guarded
-from go_doc_go.parsers.base import ElementBudget, ParseInput
+from go_doc_go.parsers._headings import Sections, Slugger
+from go_doc_go.parsers.base import ElementBudget, ParseInput, guarded
 
 _DROP_TAGS = ("script", "style", "noscript", "template")
 _SKIP_TAGS = frozenset(("head", "title", "meta", "link", "base", "script", "style", "noscript", "template"))

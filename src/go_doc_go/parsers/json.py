@@ -31,9 +31,8 @@ import math
 import re
 from typing import Any
 
-from go_doc_go.exceptions import ParseError
 from go_doc_go.model import ElementType, ParsedLink, ParsedNode, ParseResult
-from go_doc_go.parsers.base import ElementBudget, ParseInput, new_root
+from go_doc_go.parsers.base import ElementBudget, ParseInput, guarded, new_root
 
 _LINK_EXTENSIONS = (".md", ".html", ".htm", ".json", ".xml", ".csv", ".txt")
 _MAX_LINK_CHARS = 2048
@@ -45,16 +44,7 @@ class _Members(list):  # type: ignore[type-arg]
 
 
 def parse(doc: ParseInput) -> ParseResult:
-    try:
-        return _parse(doc)
-    except ParseError:
-        raise
-    except RecursionError as exc:
-        raise ParseError(f"JSON nesting too deep in {doc.path}") from exc
-    except ValueError as exc:  # JSONDecodeError, int digit limits
-        raise ParseError(f"invalid JSON in {doc.path}: {exc}") from exc
-    except (MemoryError, TypeError, OverflowError) as exc:
-        raise ParseError(f"cannot parse JSON {doc.path}: {type(exc).__name__}: {exc}") from exc
+    return guarded("JSON", _parse, doc, invalid=(ValueError,))
 
 
 def _parse(doc: ParseInput) -> ParseResult:

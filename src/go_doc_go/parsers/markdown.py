@@ -56,7 +56,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from go_doc_go.exceptions import ParseError
 from go_doc_go.model import ParsedLink, ParsedNode, ParseResult
-from go_doc_go.parsers._headings import Sections, Slugger, guarded
+from go_doc_go.parsers._headings import Sections, Slugger
 from go_doc_go.parsers._markdown_common import (
     _BLOCK_SEP,
     _CODE,
@@ -74,7 +74,7 @@ from go_doc_go.parsers._markdown_common import (
     _TABLE_HEADER,
     _TABLE_ROW,
 )
-from go_doc_go.parsers.base import ElementBudget, ParseInput
+from go_doc_go.parsers.base import ElementBudget, ParseInput, guarded
 
 # libyaml's loader when available: same safe semantics, ~10x faster than pure Python.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

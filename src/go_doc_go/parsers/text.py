@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 
-from go_doc_go.exceptions import ParseError
 from go_doc_go.model import ElementType, ParsedNode, ParseResult
-from go_doc_go.parsers.base import ElementBudget, ParseInput, line_range
+from go_doc_go.parsers.base import ElementBudget, ParseInput, guarded, line_range
 
 _PARAGRAPH = ElementType.PARAGRAPH
 # A maximal run of lines that each hold something other than whitespace.
@@ -22,12 +21,7 @@ _PARAGRAPH_RE = re.compile(r"^[^\S\n]*\S.*(?:\n[^\S\n]*\S.*)*", re.MULTILINE)
 
 
 def parse(doc: ParseInput) -> ParseResult:
-    try:
-        return _parse(doc)
-    except ParseError:
-        raise
-    except Exception as error:  # noqa: BLE001 - any failure costs this document only
-        raise ParseError(f"text {doc.path}: {type(error).__name__}: {error}") from error
+    return guarded("text", _parse, doc)
 
 
 def _parse(doc: ParseInput) -> ParseResult:

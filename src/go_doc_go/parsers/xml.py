@@ -41,7 +41,7 @@ from lxml import etree
 
 from go_doc_go.exceptions import ParseError
 from go_doc_go.model import ElementType, ParsedLink, ParsedNode, ParseResult
-from go_doc_go.parsers.base import ElementBudget, ParseInput, new_root
+from go_doc_go.parsers.base import ElementBudget, ParseInput, guarded, new_root
 
 _XLINK = "http://www.w3.org/1999/xlink"
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -64,14 +64,7 @@ def _parser() -> etree.XMLParser:
 
 
 def parse(doc: ParseInput) -> ParseResult:
-    try:
-        return _parse(doc)
-    except ParseError:
-        raise
-    except etree.XMLSyntaxError as exc:
-        raise ParseError(f"invalid XML in {doc.path}: {exc}") from exc
-    except (etree.LxmlError, RecursionError, MemoryError, ValueError, TypeError) as exc:
-        raise ParseError(f"cannot parse XML {doc.path}: {type(exc).__name__}: {exc}") from exc
+    return guarded("XML", _parse, doc, invalid=(etree.XMLSyntaxError,))
 
 
 def _load(doc: ParseInput) -> tuple[Any, bool]:
