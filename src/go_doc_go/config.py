@@ -47,12 +47,26 @@ class RelationshipDetectionConfig(_Section):
     links: bool = True
 
 
-class ParsersConfig(_Section):
-    """Per-document limits: a hostile file costs one document, never a worker."""
+class MarkdownConfig(_Section):
+    #: MkDocs / Python-Markdown admonitions (``!!!``, ``???``) and pymdownx tabs (``===``)
+    #: become containers; off means strict CommonMark (they read as indented code).
+    admonitions: bool = True
 
-    max_depth: int = Field(default=1000, gt=0)
-    max_elements: int = Field(default=200_000, gt=0)
+
+class ParsersConfig(_Section):
+    """Per-document limits: a hostile file costs one document, never a worker.
+
+    ``max_depth`` is not a failure: content nested deeper is kept, flattened
+    into the deepest level kept. The other limits fail the document with a
+    cause that names the key, the limit and the value met.
+    """
+
+    max_depth: int = Field(default=100, gt=0)
+    max_elements: int = Field(default=500_000, gt=0)
+    max_cells: int = Field(default=2_000_000, gt=0)
+    max_links: int = Field(default=50_000, gt=0)
     timeout: float = Field(default=60.0, gt=0)
+    markdown: MarkdownConfig = Field(default_factory=MarkdownConfig)
 
 
 class EmbeddingConfig(_Section):

@@ -7,6 +7,8 @@
     ├── DocumentError          one document failed; carries its stage and cause
     │   ├── FetchError
     │   ├── ParseError
+    │   │   └── LimitExceededError     a parsers.* limit: names the key, the limit and the value
+    │   ├── ElementIdCollisionError    two elements got the same id (a parser bug): relate stage
     │   └── DocumentTooLargeError
     ├── StorageError           the store cannot be opened or written
     └── QueueError             the PostgreSQL work queue failed
@@ -60,6 +62,20 @@ class ParseError(DocumentError):
     """The document could not be parsed."""
 
     stage = "parse"
+
+
+class LimitExceededError(ParseError):
+    """The document exceeds a parsers.* limit."""
+
+    def __init__(self, key: str, limit: int | float, value: str) -> None:
+        self.key, self.limit, self.value = key, limit, value
+        super().__init__(f"document has {value} (limit parsers.{key} = {limit:,})")
+
+
+class ElementIdCollisionError(DocumentError):
+    """Two elements of the document got the same id."""
+
+    stage = "relate"
 
 
 class DocumentTooLargeError(DocumentError):

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from go_doc_go.exceptions import ElementIdCollisionError
+
 
 class ElementType(StrEnum):
     ROOT = "root"
@@ -33,6 +35,8 @@ class ElementType(StrEnum):
     JSON_ITEM = "json_item"
     XML_ELEMENT = "xml_element"
     XML_TEXT = "xml_text"
+    ADMONITION = "admonition"
+    TAB = "tab"
 
 
 class RelationshipType(StrEnum):
@@ -102,11 +106,30 @@ class ParsedNode:
     location: dict[str, Any] = field(default_factory=dict)
     children: list[ParsedNode] = field(default_factory=list)
     key: str | None = None
+    #: The element's main anchor (a header slug, an explicit id); ``more_anchors``
+    #: holds further ids/names found inside it. Links resolve to any of them.
     anchor: str | None = None
+    more_anchors: list[str] | None = None
 
     def add(self, child: ParsedNode) -> ParsedNode:
         self.children.append(child)
         return child
+
+    def add_anchor(self, anchor: str) -> None:
+        """Give the element one more anchor (the first becomes ``anchor``)."""
+        if self.anchor is None:
+            self.anchor = anchor
+        elif anchor != self.anchor:
+            if self.more_anchors is None:
+                self.more_anchors = [anchor]
+            elif anchor not in self.more_anchors:
+                self.more_anchors.append(anchor)
+
+    @property
+    def anchors(self) -> list[str]:
+        if self.anchor is None:
+            return list(self.more_anchors or ())
+        return [self.anchor, *(self.more_anchors or ())]
 
 
 @dataclass(slots=True)
@@ -140,6 +163,8 @@ class Element:
     metadata: dict[str, Any]
     location: dict[str, Any]
     anchor: str | None = None
+    #: Every anchor of the element, ``anchor`` first; empty when it has none.
+    anchors: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -200,21 +225,41 @@ def make_relationship_id(source_id: str, relationship_type: str, target: str) ->
     return _digest("rel", source_id, relationship_type, target)
 
 
+def key_segment(key: str) -> str:
+    """The path segment of a keyed child: ``@`` + the key with ``~ / [`` escaped.
+
+    ``~`` -> ``~0`` and ``/`` -> ``~1`` as in JSON pointers, and ``[`` -> ``~2``
+    so a key can never look like the ``[n]`` that numbers a repeated key:
+    ``{"a": 1, "a": 2, "a[1]": 3}`` gives ``@a``, ``@a[1]`` and ``@a~21]``.
+    """
+    return "@" + key.replace("~", "~0").replace("/", "~1").replace("[", "~2")
+
+
 def flatten(doc_id: str, root: ParsedNode) -> tuple[list[Element], dict[int, str]]:
     """Assign ids, sibling order and document position depth-first.
 
     Returns the elements in document order and a map from ``id(node)`` to its
     element id, which the pipeline uses to attach links to their elements.
     Iterative, so a document nested 100,000 deep cannot overflow the stack.
+    Two elements with the same id (only a parser bug can cause it) raise
+    ``ElementIdCollisionError``: that document fails, no other.
     """
     elements: list[Element] = []
     node_ids: dict[int, str] = {}
+    seen_ids: set[str] = set()
     Frame = tuple[ParsedNode, str, "hashlib._Hash", str | None, int]
     stack: list[Frame] = [(root, "root", _element_hasher(doc_id), None, 0)]
     while stack:
         node, segment, hasher, parent_id, order = stack.pop()
         element_id = hasher.hexdigest()[:32]
         node_ids[id(node)] = element_id
+        if element_id in seen_ids:
+            raise ElementIdCollisionError(
+                f"two elements have the structural path segment {segment!r} under the same parent "
+                f"(element id {element_id}); the document was not stored"
+            )
+        seen_ids.add(element_id)
+        anchors = node.anchors if node.more_anchors else ((node.anchor,) if node.anchor else ())
         elements.append(
             Element(
                 element_id=element_id,
@@ -229,6 +274,7 @@ def flatten(doc_id: str, root: ParsedNode) -> tuple[list[Element], dict[int, str
                 metadata=node.metadata,
                 location=node.location,
                 anchor=node.anchor,
+                anchors=tuple(anchors),
             )
         )
         children = node.children
@@ -239,11 +285,7 @@ def flatten(doc_id: str, root: ParsedNode) -> tuple[list[Element], dict[int, str
         for index, child in enumerate(children):
             # Keyed children (JSON fields) keep their key; a repeated key, or an
             # unkeyed child, is numbered among its siblings of the same name.
-            base = (
-                "@" + child.key.replace("~", "~0").replace("/", "~1")
-                if child.key is not None
-                else str(child.element_type)
-            )
+            base = key_segment(child.key) if child.key is not None else str(child.element_type)
             n = seen.get(base, 0)
             seen[base] = n + 1
             child_segment = base if child.key is not None and n == 0 else f"{base}[{n}]"

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from go_doc_go.config import ParsersConfig
-from go_doc_go.exceptions import ParseError
-from go_doc_go.model import ParsedNode
+from go_doc_go.encoding import DecodedText, decode
+from go_doc_go.exceptions import LimitExceededError, ParseError
+from go_doc_go.model import ParsedNode, ParseResult
 
 
 @dataclass(slots=True)
@@ -22,25 +23,72 @@ class ParseInput:
     data: bytes
     path: str
     limits: ParsersConfig = field(default_factory=ParsersConfig)
+    #: Set by ``text()`` / ``decoded()``: how the bytes were read (see ``go_doc_go.encoding``).
+    decoding: DecodedText | None = None
+
+    def decoded(self, declared: str | None = None) -> DecodedText:
+        """The document as text: BOM, ``declared`` encoding, UTF-8, detection (never fails)."""
+        if self.decoding is None or declared is not None:
+            self.decoding = decode(self.data, declared)
+        return self.decoding
 
     def text(self) -> str:
-        """UTF-8 (BOM tolerated). Invalid bytes become U+FFFD rather than failing the document."""
-        return self.data.decode("utf-8-sig", errors="replace")
+        return self.decoded().text
 
 
 class ElementBudget:
-    """Counts nodes so a hostile document fails cleanly instead of exhausting memory."""
+    """Per-document limits, spent while a parser builds its tree.
+
+    Elements, table cells and links fail the document past their limit
+    (``LimitExceededError`` names the key, the limit and the value met).
+    Depth never fails: a parser asks ``keeps(depth)`` before opening a
+    container and, when it is refused, puts the content into the deepest
+    container it kept (text is kept, structure flattened); ``finish`` then
+    records ``flattened_at_depth`` in the document's metadata.
+    """
+
+    __slots__ = ("remaining", "cells_left", "links_left", "max_depth", "limits", "flattened")
 
     def __init__(self, limits: ParsersConfig) -> None:
+        self.limits = limits
         self.remaining = limits.max_elements
+        self.cells_left = limits.max_cells
+        self.links_left = limits.max_links
         self.max_depth = limits.max_depth
+        self.flattened = False
 
     def spend(self, depth: int = 0) -> None:
+        """Count one element (``depth`` is accepted for the parsers' convenience and not checked)."""
         self.remaining -= 1
         if self.remaining < 0:
-            raise ParseError("document has more elements than parsers.max_elements allows")
-        if depth > self.max_depth:
-            raise ParseError(f"document nesting exceeds parsers.max_depth ({self.max_depth})")
+            limit = self.limits.max_elements
+            raise LimitExceededError("max_elements", limit, f"more than {limit:,} elements")
+
+    def spend_cell(self) -> None:
+        """Count one table cell (cells have their own, larger budget, and are not counted as elements)."""
+        self.cells_left -= 1
+        if self.cells_left < 0:
+            limit = self.limits.max_cells
+            raise LimitExceededError("max_cells", limit, f"more than {limit:,} table cells")
+
+    def spend_link(self) -> None:
+        self.links_left -= 1
+        if self.links_left < 0:
+            limit = self.limits.max_links
+            raise LimitExceededError("max_links", limit, f"more than {limit:,} links")
+
+    def keeps(self, depth: int) -> bool:
+        """May a container be opened at ``depth``? False (and noted) past ``parsers.max_depth``."""
+        if depth <= self.max_depth:
+            return True
+        self.flattened = True
+        return False
+
+    def finish(self, result: ParseResult) -> ParseResult:
+        """Record in the document's metadata what the limits changed."""
+        if self.flattened:
+            result.metadata["flattened_at_depth"] = self.max_depth
+        return result
 
 
 def line_range(start: int, end: int) -> dict[str, int]:
