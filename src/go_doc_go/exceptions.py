@@ -11,6 +11,7 @@
     │   ├── ElementIdCollisionError    two elements got the same id (a parser bug): relate stage
     │   └── DocumentTooLargeError
     ├── StorageError           the store cannot be opened or written
+    │   └── StoreOpenError     the store cannot be opened (a usage error: wrong path, no permission)
     └── QueueError             the PostgreSQL work queue failed
         ├── LeaseLostError     the caller's lease passed to another worker
         └── MigrationError
@@ -86,6 +87,10 @@ class DocumentTooLargeError(DocumentError):
 
 class StorageError(GoDocGoError):
     """The store could not be opened or written."""
+
+
+class StoreOpenError(StorageError):
+    """The store could not be opened."""
 
 
 class QueueError(GoDocGoError):

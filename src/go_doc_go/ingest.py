@@ -26,6 +26,7 @@ from go_doc_go.model import DocumentResult
 from go_doc_go.pipeline import Failed, Unchanged, process_document
 from go_doc_go.sources import ContentSource, DocumentRef, SkippedPath, open_source
 from go_doc_go.storage import SQLiteStore, open_store
+from go_doc_go.storage.base import RowFailure
 from go_doc_go.storage.rows import DocumentRows, encode_document
 from go_doc_go.storage.writer import BackgroundWriter
 
@@ -53,12 +54,17 @@ class IngestSummary:
     removed: int = 0
     failed: int = 0
     skipped: int = 0
+    #: Links between documents of a source, over the whole store after this run (``LinkCounts``).
     links_resolved: int = 0
+    links_unresolved: int = 0
+    anchors_missing: int = 0
     bytes_processed: int = 0
     seconds: float = 0.0
     jobs: int = 1
     failures: list[FailureRecord] = field(default_factory=list)
     skipped_paths: list[SkippedPath] = field(default_factory=list)
+    #: Things the user should know that are not failures (a source that moved, say).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -165,9 +171,11 @@ def ingest_documents(
     config = as_config(config)
     if config.processing.mode != "single":
         raise ConfigError(
-            "processing.mode: ingest runs single mode; distributed mode is run with the "
-            "coordinator and worker commands"
+            "processing.mode: distributed mode is not available yet (the work queue is, the "
+            "workers that use it are not); use processing.mode: single"
         )
+    if config.embedding.enabled:
+        raise ConfigError("embedding.enabled: embeddings are not available yet; set it to false")
     if not config.content_sources:
         raise ConfigError("content_sources: no sources configured (give a PATH or add content_sources)")
     sources = {s.name: open_source(s) for s in config.content_sources}
@@ -208,6 +216,7 @@ class _Run:
         self.done = 0
         self.write_buffer: list[DocumentRows] = []
         self.last_write = time.monotonic()
+        self.refused: list[tuple[DocumentRows, RowFailure]] = []  # appended by the writer thread
 
     def run(self) -> IngestSummary:
         started = time.perf_counter()
@@ -229,13 +238,39 @@ class _Run:
         finally:
             executor.shutdown(cancel_futures=True)
             self.writer.close()
+        for rows, failure in self.refused:
+            self._store_failed(rows, failure)
         for name in self.sources:
             if name not in self.incomplete_sources:
                 self.summary.removed += self.store.delete_documents(self.store.unseen_documents(name))
+        self._record_sources()
         if self.config.relationship_detection.links:
-            self.summary.links_resolved = self.store.resolve_links()
+            links = self.store.resolve_links()
+            self.summary.links_resolved = links.resolved
+            self.summary.links_unresolved = links.unresolved
+            self.summary.anchors_missing = links.anchor_missing
         self.summary.seconds = time.perf_counter() - started
         return self.summary
+
+    def _record_sources(self) -> None:
+        """Remember which folder each source name stands for (and say when it moved)."""
+        known = self.store.source_locations()
+        for source in self.config.content_sources:
+            location = str(source.base_path)
+            if known.get(source.name) not in (None, location):
+                self.summary.notes.append(
+                    f"source {source.name!r} was {known[source.name]}, now {location}; documents "
+                    f"not found in the new location were removed"
+                )
+            if known.get(source.name) != location:
+                self.store.source_record(source.name, location)
+
+    def _store_failed(self, rows: DocumentRows, failure: RowFailure) -> None:
+        """A document the store refused: counted as failed (stage store), not as processed."""
+        _, source, path = rows.document[:3]
+        self.summary.processed -= 1
+        self.summary.failed += 1
+        self.summary.failures.append(FailureRecord(source, path, rows.doc_id, "store", failure.cause))
 
     # ------------------------------------------------------------ scheduling
 
@@ -342,9 +377,16 @@ class _Run:
 
     def _flush_writes(self) -> None:
         if self.write_buffer:
-            self.writer.submit(partial(SQLiteStore.store_rows, documents=self.write_buffer))
+            self.writer.submit(partial(self._write_batch, self.write_buffer))
             self.write_buffer = []
         self.last_write = time.monotonic()
+
+    def _write_batch(self, batch: list[DocumentRows], store: SQLiteStore) -> None:
+        """Runs on the writer thread; refused documents are reported when the run ends."""
+        refused = store.store_rows(batch)
+        if refused:
+            by_id = {rows.doc_id: rows for rows in batch}
+            self.refused.extend((by_id[failure.doc_id], failure) for failure in refused)
 
     def _on_skip(self, skipped: SkippedPath) -> None:
         self.summary.skipped += 1

@@ -14,12 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from go_doc_go.config import Config
-from go_doc_go.exceptions import DocumentError, ParseError
+from go_doc_go.exceptions import DocumentError, LimitExceededError, ParseError
 from go_doc_go.model import Document, DocumentResult, Link, flatten, make_doc_id
 from go_doc_go.parsers import ParseInput, get_parser
 from go_doc_go.relationships import link_relationships
 from go_doc_go.sources import ContentSource, DocumentRef
-from go_doc_go.sources.detect import TEXT_TYPES, looks_binary
+from go_doc_go.encoding import looks_binary
+from go_doc_go.sources.detect import TEXT_TYPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +88,25 @@ def process_document(
             raise ParseError(f"binary content in a file of type {doc_type}")
         parser = get_parser(doc_type)
         limits = config.parsers
+        parse_input = ParseInput(fetched.data, ref.path, limits)
         try:
             with _time_limit(limits.timeout):
-                parsed = parser(ParseInput(fetched.data, ref.path, limits))
+                parsed = parser(parse_input)
         except _TimedOut:
             raise ParseError(f"parsing took longer than parsers.timeout ({limits.timeout:g} s)") from None
         except RecursionError:
             raise ParseError("document nesting is too deep to parse") from None
         except MemoryError:
             raise ParseError("document needs too much memory to parse") from None
+
+        if len(parsed.links) > limits.max_links:  # parsers count as they go; this is the backstop
+            raise LimitExceededError("max_links", limits.max_links, f"{len(parsed.links):,} links")
+        decoding = parse_input.decoding
+        if decoding is not None:
+            if not decoding.is_utf8:
+                parsed.metadata.setdefault("encoding", decoding.encoding)
+            if decoding.replaced:
+                parsed.metadata.setdefault("encoding_replaced_bytes", True)
 
         stage = "relate"
         elements, node_ids = flatten(ref.doc_id, parsed.root)

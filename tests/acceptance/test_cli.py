@@ -194,3 +194,85 @@ def test_sigkill_mid_ingest_leaves_whole_documents_and_the_next_run_finishes(tmp
     summary = json.loads(again.stdout)
     assert again.returncode == 0
     assert summary["processed"] + summary["unchanged"] == 3000 and summary["unchanged"] > 0
+
+
+def test_a_second_folder_with_the_same_name_never_replaces_the_first(tmp_path):
+    first, second = tmp_path / "a" / "docs", tmp_path / "b" / "docs"
+    for folder, word in ((first, "alpha"), (second, "beta")):
+        folder.mkdir(parents=True)
+        (folder / "page.md").write_text(f"# Page\n\n{word}\n")
+    db = str(tmp_path / "s.db")
+    assert cli("ingest", str(first), "--db", db, cwd=tmp_path).returncode == 0
+    result = cli("ingest", str(second), "--db", db, "--json", cwd=tmp_path)
+    summary = json.loads(result.stdout)
+    assert (summary["processed"], summary["removed"]) == (1, 0)
+    shown = cli("show", "docs-2:page.md", "--db", db, cwd=tmp_path)
+    assert "beta" in shown.stdout
+    assert "alpha" in cli("show", "docs:page.md", "--db", db, cwd=tmp_path).stdout
+    again = json.loads(cli("ingest", str(second), "--db", db, "--json", cwd=tmp_path).stdout)
+    assert (again["processed"], again["unchanged"], again["removed"]) == (0, 1, 0), "same folder, same name"
+    named = json.loads(cli("ingest", str(second), "--db", db, "--name", "beta", "--json", cwd=tmp_path).stdout)
+    assert named["processed"] == 1
+    two = cli("ingest", str(first), str(second), "--name", "x", "--db", db, cwd=tmp_path)
+    assert two.returncode == 2 and "--name: give exactly one PATH" in two.stderr
+
+
+AS_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def _nobody_can_run_us() -> bool:
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        return False
+    probe = subprocess.run([*AS_NOBODY, sys.executable, "-c", "import go_doc_go"], capture_output=True, timeout=60)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _nobody_can_run_us(), reason="needs root, setpriv and an install that user nobody can read")
+def test_an_unwritable_store_location_is_a_usage_error_that_says_permission_denied(docs, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    for folder in (tmp_path, *tmp_path.parents):
+        if folder == Path("/tmp") or folder == folder.parent:
+            break
+        os.chmod(folder, os.stat(folder).st_mode | 0o005)  # let nobody reach the documents
+    result = subprocess.run(
+        [*AS_NOBODY, sys.executable, "-m", "go_doc_go.cli.main", "ingest", str(docs), "--db", str(locked / "s.db")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "permission denied" in result.stderr.lower()
+    assert "Traceback" not in result.stderr
+
+
+def test_a_store_under_a_file_is_a_usage_error(docs, tmp_path):
+    (tmp_path / "file").write_text("x")
+    result = cli("ingest", str(docs), "--db", str(tmp_path / "file" / "s.db"), cwd=tmp_path)
+    assert result.returncode == 2 and "is not a folder" in result.stderr
+
+
+def test_output_that_is_not_a_terminal_is_not_wrapped(docs, tmp_path):
+    name = "a-rather-long-file-name-" + "x" * 80 + ".json"
+    (docs / name).write_text('{"unterminated": ')
+    result = subprocess.run(
+        [sys.executable, "-m", "go_doc_go.cli.main", "ingest", str(docs), "--db", str(tmp_path / "s.db")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env={k: v for k, v in os.environ.items() if k != "COLUMNS"},
+    )
+    assert result.returncode == 1
+    [line] = [line for line in result.stdout.splitlines() if name in line]
+    assert "invalid JSON" in line, "the whole row is on one line"
+
+
+def test_show_streams_with_depth_and_limit_and_names_xml_tags(docs, tmp_path):
+    (docs / "feed.xml").write_text('<feed><entry id="e1" type="post"><title>One</title></entry></feed>')
+    assert cli("ingest", str(docs), cwd=tmp_path).returncode == 0
+    top = cli("show", "./guides/architecture.md", "--depth", "1", cwd=tmp_path)
+    assert top.returncode == 0, top.stderr
+    body = top.stdout.splitlines()[1:]
+    assert body[0].startswith("root") and "header h1" in body[1]
+    assert not any(line.startswith("    ") for line in body[:-1]), "nothing below depth 1"
+    assert body[-1].startswith("… more elements not shown")
+    limited = cli("show", "docs:./guides/architecture.md", "--limit", "3", cwd=tmp_path)
+    assert len(limited.stdout.splitlines()) == 1 + 3 + 1
+    xml = cli("show", "feed.xml", cwd=tmp_path).stdout
+    assert '<entry id="e1" type="post">' in xml and "<title>" in xml

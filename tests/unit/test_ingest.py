@@ -268,3 +268,106 @@ def test_failed_document_keeps_its_previous_version(corpus):
     summary = run(root, db)
     assert summary.failed == 1 and summary.failures[0].path == "ref.md"
     assert rows(db, "SELECT count(*) FROM elements WHERE doc_id = ?", make_doc_id("docs", "ref.md"))[0][0] > 0
+
+
+def test_a_file_name_that_is_not_utf8_is_stored_losslessly_and_found_again(tmp_path):
+    root = tmp_path / "docs"
+    root.mkdir()
+    raw_root = os.fsencode(root)
+    with open(os.path.join(raw_root, b"caf\xe9.md"), "wb") as handle:
+        handle.write(b"# Caf\xc3\xa9\n\nA Latin-1 file name.\n")
+    os.mkdir(os.path.join(raw_root, b"d\xefr"))
+    with open(os.path.join(raw_root, b"d\xefr", b"inner.md"), "wb") as handle:
+        handle.write(b"# Inner\n\nIn a Latin-1 folder.\n")
+    write(root, "plain.md", "# Plain\n\nSee [the cafe](caf%25E9.md).\n")
+    db = tmp_path / "store.db"
+    summary = run(root, db)
+    assert (summary.processed, summary.failed) == (3, 0), summary.failures
+    assert sorted(p for (p,) in rows(db, "SELECT path FROM documents")) == ["caf%E9.md", "d%EFr/inner.md", "plain.md"]
+    assert rows(db, "SELECT count(*) FROM elements WHERE text = 'In a Latin-1 folder.'") == [(1,)]
+    summary = run(root, db)
+    assert (summary.processed, summary.unchanged, summary.removed) == (0, 3, 0)
+    # The file changes: fetch must find it again by its stored name.
+    with open(os.path.join(raw_root, b"caf\xe9.md"), "wb") as handle:
+        handle.write(b"# Caf\xc3\xa9\n\nEdited.\n")
+    summary = run(root, db)
+    assert (summary.processed, summary.failed) == (1, 0)
+    assert rows(db, "SELECT count(*) FROM elements WHERE text = 'Edited.'") == [(1,)]
+
+
+def test_keys_that_look_like_numbered_keys_do_not_collide(tmp_path):
+    root = tmp_path / "docs"
+    write(root, "dup.json", '{"a":1,"a":2,"a[1]":3}')
+    write(root, "good.md", "# Good\n")
+    db = tmp_path / "store.db"
+    summary = run(root, db)
+    assert (summary.processed, summary.failed) == (2, 0), summary.failures
+    fields = rows(db, "SELECT path_segment, text FROM elements WHERE element_type = 'json_field' ORDER BY 1")
+    assert fields == [("@a", "a: 1"), ("@a[1]", "a: 2"), ("@a~21]", "a[1]: 3")]
+
+
+def test_an_id_collision_fails_only_that_document_at_the_relate_stage(tmp_path, monkeypatch):
+    import go_doc_go.model as model
+
+    # Simulate a parser bug: the old, ambiguous escaping of keyed segments.
+    monkeypatch.setattr(model, "key_segment", lambda key: "@" + key.replace("~", "~0").replace("/", "~1"))
+    root = tmp_path / "docs"
+    write(root, "dup.json", '{"a":1,"a":2,"a[1]":3}')
+    write(root, "good.md", "# Good\n")
+    db = tmp_path / "store.db"
+    summary = run(root, db)
+    assert (summary.processed, summary.failed) == (1, 1)
+    [failure] = summary.failures
+    assert (failure.path, failure.stage) == ("dup.json", "relate")
+    assert "@a[1]" in failure.cause
+    assert rows(db, "SELECT path FROM documents") == [("good.md",)]
+
+
+def test_a_document_the_store_refuses_is_a_store_failure_and_the_batch_commits(corpus):
+    root, db = corpus
+    run(root, db)
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON documents WHEN NEW.path = 'ref.md' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
+        )
+    write(root, "ref.md", REF + "\nChanged.\n")
+    write(root, "index.md", INDEX + "\nChanged too.\n")
+    write(root, "new.md", "# New\n")
+    summary = run(root, db)
+    assert (summary.processed, summary.failed) == (2, 1)
+    [failure] = summary.failures
+    assert (failure.path, failure.stage) == ("ref.md", "store")
+    assert "refused by a trigger" in failure.cause
+    assert rows(db, "SELECT count(*) FROM elements WHERE text = 'Changed too.'") == [(1,)]
+    assert rows(db, "SELECT count(*) FROM elements WHERE text = 'Call it.'") == [(1,)], "old version kept"
+
+
+def test_fifos_and_devices_are_reported_as_skipped(tmp_path):
+    root = tmp_path / "docs"
+    write(root, "good.md", "# Good\n")
+    os.mkfifo(root / "pipe.md")
+    summary = run(root, tmp_path / "store.db")
+    assert summary.processed == 1
+    assert [(s.path, s.reason) for s in summary.skipped_paths] == [("pipe.md", "not a regular file (FIFO); not read")]
+
+
+def test_link_counts_are_honest(corpus):
+    root, db = corpus
+    write(root, "extra.md", "# Extra\n\n[no such anchor](ref.md#nowhere) and [good](ref.md#usage).\n")
+    summary = run(root, db)
+    # guide: ref.md#usage, index.md, gone.md; index: guide.md; extra: 2 to ref.md
+    assert (summary.links_resolved, summary.links_unresolved, summary.anchors_missing) == (5, 1, 1)
+    nowhere = rows(db, "SELECT json_extract(metadata, '$.anchor_found') FROM stored_relationships "
+                       "WHERE target_reference = 'ref.md#nowhere'")
+    assert nowhere == [(0,)]
+
+
+def test_distributed_mode_and_embeddings_are_refused_with_the_key(tmp_path):
+    from go_doc_go.exceptions import ConfigError
+
+    root = tmp_path / "docs"
+    write(root, "a.md", "# A\n")
+    base = {"content_sources": [{"name": "docs", "base_path": str(root)}], "storage": {"path": str(tmp_path / "s.db")}}
+    with pytest.raises(ConfigError, match="^embedding.enabled: "):
+        ingest_documents({**base, "embedding": {"enabled": True}})

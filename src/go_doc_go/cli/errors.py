@@ -12,7 +12,7 @@ import click
 import psycopg
 
 from go_doc_go.config import redact_uri
-from go_doc_go.exceptions import ConfigError, GoDocGoError
+from go_doc_go.exceptions import ConfigError, GoDocGoError, StoreOpenError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,7 +27,7 @@ def clean_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except ConfigError as error:
+        except (ConfigError, StoreOpenError) as error:  # the user's to fix: a usage error
             click.echo(f"error: {error}", err=True)
             sys.exit(EXIT_USAGE)
         except GoDocGoError as error:

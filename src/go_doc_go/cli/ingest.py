@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -19,15 +20,28 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from go_doc_go.cli.errors import EXIT_FAILED, clean_errors
+from go_doc_go.cli.output import console
 from go_doc_go.config import Config, ContentSourceConfig, config_from_dict, load_config
-from go_doc_go.exceptions import ConfigError
+from go_doc_go.exceptions import ConfigError, StorageError
 from go_doc_go.ingest import IngestSummary, ingest_documents
 from go_doc_go.ingest import Progress as IngestProgress
-from go_doc_go.cli.errors import EXIT_FAILED, clean_errors
+from go_doc_go.sources.naming import source_name_for
+from go_doc_go.storage import SQLiteStore
 
 
-def sources_from_paths(paths: tuple[str, ...]) -> list[ContentSourceConfig]:
-    """One file source per PATH, named after its folder (made unique when names repeat)."""
+def sources_from_paths(
+    paths: tuple[str, ...], known: dict[str, str] | None = None, name: str | None = None
+) -> list[ContentSourceConfig]:
+    """One file source per PATH, named after its folder.
+
+    ``known`` maps source names to the folders they stand for in the store; a
+    folder whose name is taken by another folder gets ``NAME-2`` (see
+    ``sources.naming``). ``name`` (``--name``) names a single PATH explicitly.
+    """
+    if name is not None and len(paths) != 1:
+        raise ConfigError("--name: give exactly one PATH when naming its source")
+    known = known or {}
     sources: list[ContentSourceConfig] = []
     used: set[str] = set()
     for raw in paths:
@@ -36,25 +50,42 @@ def sources_from_paths(paths: tuple[str, ...]) -> list[ContentSourceConfig]:
             raise ConfigError(f"PATH {raw}: no such file or folder")
         resolved = path.resolve()
         base, include = (resolved, ["**/*"]) if resolved.is_dir() else (resolved.parent, [resolved.name])
-        name = base.name or "root"
-        candidate, n = name, 2
-        while candidate in used:
-            candidate, n = f"{name}-{n}", n + 1
-        used.add(candidate)
-        sources.append(ContentSourceConfig(name=candidate, base_path=str(base), include=include))
+        chosen = name or source_name_for(base.name, str(base), known, used)
+        used.add(chosen)
+        sources.append(ContentSourceConfig(name=chosen, base_path=str(base), include=include))
     return sources
 
 
-def build_config(paths: tuple[str, ...], config_file: str | None, db: str | None, jobs: int | None) -> Config:
+def build_config(
+    paths: tuple[str, ...], config_file: str | None, db: str | None, jobs: int | None, name: str | None = None
+) -> Config:
     config = load_config(config_file) if config_file else config_from_dict({})
-    if paths:
-        config.content_sources = sources_from_paths(paths)
     if db:
         config.storage.backend = "sqlite"
         config.storage.path = db
+    if paths:
+        config.content_sources = sources_from_paths(paths, known_source_locations(config), name)
+    elif name is not None:
+        raise ConfigError("--name: only applies to a PATH argument")
     if jobs is not None:
         config.processing.jobs = jobs
     return config
+
+
+def known_source_locations(config: Config) -> dict[str, str]:
+    """Which folder each source name stands for in the configured store (empty if there is none yet)."""
+    if config.storage.backend != "sqlite" or not Path(config.storage.path).is_file():
+        return {}
+    try:
+        store = SQLiteStore(config.storage.path, read_only=True)
+    except StorageError:
+        return {}
+    try:
+        return store.source_locations()
+    except sqlite3.Error:  # a store written before sources were recorded
+        return {}
+    finally:
+        store.close()
 
 
 @click.command()
@@ -62,15 +93,22 @@ def build_config(paths: tuple[str, ...], config_file: str | None, db: str | None
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="YAML config file.")
 @click.option("--db", type=click.Path(dir_okay=False), help="SQLite file to store into [default: ./go_doc_go.db].")
 @click.option("--jobs", type=click.IntRange(min=0), help="Worker processes; 0 = one per core.")
+@click.option("--name", help="Source name for a single PATH [default: its folder name, made unique].")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @clean_errors
-def ingest(paths: tuple[str, ...], config_file: str | None, db: str | None, jobs: int | None, as_json: bool) -> None:
+def ingest(
+    paths: tuple[str, ...], config_file: str | None, db: str | None, jobs: int | None, name: str | None,
+    as_json: bool,
+) -> None:
     """Ingest documents from PATHs (or the config's content_sources) into the store.
 
     Unchanged documents are skipped, changed ones re-processed, vanished ones
-    removed. Exits 0 when every document succeeded, 1 when any failed.
+    removed. A PATH becomes a source named after its folder; when the store
+    already has that name for another folder, the new one is named NAME-2
+    (use --name to choose). Exits 0 when every document succeeded, 1 when any
+    failed, 2 for a usage or config error.
     """
-    config = build_config(paths, config_file, db, jobs)
+    config = build_config(paths, config_file, db, jobs, name)
     show_progress = not as_json and sys.stderr.isatty()
     if show_progress:
         summary = _ingest_with_progress(config)
@@ -79,7 +117,7 @@ def ingest(paths: tuple[str, ...], config_file: str | None, db: str | None, jobs
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2, default=str))
     else:
-        print_summary(summary, config, Console())
+        print_summary(summary, config, console())
     if not summary.ok:
         sys.exit(EXIT_FAILED)
 
@@ -95,7 +133,7 @@ def _ingest_with_progress(config: Config) -> IngestSummary:
         TextColumn("ETA"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    with Progress(*columns, console=console(stderr=True), transient=True) as bar:
         task = bar.add_task("ingest", total=None, rate="-")
 
         def on_progress(event: IngestProgress) -> None:
@@ -117,6 +155,14 @@ def print_summary(summary: IngestSummary, config: Config, console: Console) -> N
         f"in {summary.seconds:.2f} s ({rate:,.0f} docs/s, {summary.jobs} jobs) "
         f"→ {config.storage.path}"
     )
+    if summary.links_resolved or summary.links_unresolved:
+        console.print(
+            f"links between documents: {summary.links_resolved} resolved, "
+            f"{summary.links_unresolved} to documents not stored, "
+            f"{summary.anchors_missing} resolved to a document without its #anchor"
+        )
+    for note in summary.notes:
+        console.print(f"note: {note}")
     if summary.failures:
         table = Table(title="Failed documents", title_justify="left")
         for column in ("document", "stage", "cause"):

@@ -1,21 +1,58 @@
-"""``go-doc-go show``: print the stored element tree of one document."""
+"""``go-doc-go show``: print the stored element tree of one document.
+
+The store is opened read-only, and the tree is printed as the rows arrive
+(document order), one line per element, so a 100,000-element document starts
+printing at once and ``| head`` stops the read. ``--depth`` and ``--limit``
+cut it down.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
-from rich.console import Console
-from rich.tree import Tree
 
 from go_doc_go.cli.errors import EXIT_FAILED, EXIT_USAGE, clean_errors
-from go_doc_go.storage import SQLiteStore
+from go_doc_go.model import normalize_path
+from go_doc_go.storage import SQLiteStore, StoredDocument
 
 PREVIEW = 80
+#: Attributes worth showing on an XML element's line, in this order.
+KEY_ATTRIBUTES = ("id", "name", "key", "type", "href", "src", "ref", "class", "lang")
 
 
-def _label(element: dict) -> str:
+def document_key(argument: str) -> str:
+    """Accept ``./a/b.md`` and ``SOURCE:./a/b.md`` as well as the stored forms."""
+    source, colon, path = argument.rpartition(":")
+    if colon and source and "/" not in source:
+        return f"{source}:{normalize_path(path)}"
+    return normalize_path(argument) if ("/" in argument or argument.startswith(".")) else argument
+
+
+def _where(location: dict[str, Any]) -> str:
+    if "xpath" in location:
+        return location["xpath"]
+    if "json_pointer" in location:
+        return location["json_pointer"] or "/"
+    if "row" in location:
+        return f"row {location['row']}" + (f" col {location['column']}" if "column" in location else "")
+    if "line_start" in location:
+        return f"L{location['line_start']}-{location.get('line_end', location['line_start'])}"
+    return ""
+
+
+def _xml_tag(meta: dict[str, Any]) -> str:
+    attributes = meta.get("attributes") or {}
+    shown = [f'{k}="{attributes[k]}"' for k in KEY_ATTRIBUTES if k in attributes][:3]
+    return "<" + " ".join([str(meta.get("tag", "?")), *shown]) + ">"
+
+
+def label(element: dict[str, Any], color: bool) -> str:
+    """One line for an element: type, what kind of it, where it is, id prefix, text preview."""
     kind = element["element_type"]
     meta = element["metadata"]
     extra = ""
@@ -23,55 +60,100 @@ def _label(element: dict) -> str:
         extra = f" h{meta.get('level', '?')}"
     elif kind == "code_block" and meta.get("language"):
         extra = f" {meta['language']}"
-    location = element["location"]
-    where = ""
-    if "xpath" in location:
-        where = f" [dim]{location['xpath']}[/]"
-    elif "json_pointer" in location:
-        where = f" [dim]{location['json_pointer'] or '/'}[/]"
-    elif "row" in location:
-        where = f" [dim]row {location['row']}[/]"
-    elif "line_start" in location:
-        where = f" [dim]L{location['line_start']}-{location.get('line_end', location['line_start'])}[/]"
+    elif kind == "xml_element":
+        extra = f" {_xml_tag(meta)}"
+    elif kind in ("admonition", "tab") and (meta.get("kind") or meta.get("title")):
+        extra = " " + " ".join(str(v) for v in (meta.get("kind"), meta.get("title")) if v)
     text = " ".join(element["text"].split())
     if len(text) > PREVIEW:
         text = text[: PREVIEW - 1] + "…"
-    text = text.replace("[", "\\[")
-    return f"[bold cyan]{kind}[/]{extra}{where} [dim]{element['element_id'][:12]}[/] {text}"
+    where = _where(element["location"])
+    parts = [click.style(kind, fg="cyan", bold=True) if color else kind]
+    parts[0] += extra
+    if where:
+        parts.append(click.style(where, dim=True) if color else where)
+    parts.append(click.style(element["element_id"][:12], dim=True) if color else element["element_id"][:12])
+    if text:
+        parts.append(text)
+    return " ".join(parts)
+
+
+def tree_lines(
+    elements: Iterator[dict[str, Any]], children: dict[str, int], *, depth: int | None, limit: int | None,
+    color: bool,
+) -> Iterator[str]:
+    """Tree-drawn lines in document order, keeping only the open ancestors in memory.
+
+    ``children`` maps an element id to its number of children, so the last
+    child of each parent gets ``└──`` without looking ahead.
+    """
+    open_path: list[tuple[str, bool]] = []  # (element_id, is last child) from the root down
+    shown = hidden = 0
+    for element in elements:
+        parent = element["parent_id"]
+        while open_path and open_path[-1][0] != parent:
+            open_path.pop()
+        level = len(open_path)
+        last = parent is None or element["sibling_order"] == children.get(parent, 0) - 1
+        if depth is not None and level > depth:
+            hidden += 1
+            open_path.append((element["element_id"], last))  # so its own children find it
+            continue
+        if limit is not None and shown >= limit:
+            hidden += 1
+            break
+        prefix = "".join("    " if is_last else "│   " for _, is_last in open_path[1:])
+        branch = "" if parent is None else ("└── " if last else "├── ")
+        yield prefix + branch + label(element, color)
+        shown += 1
+        open_path.append((element["element_id"], last))
+    if hidden:
+        yield f"… more elements not shown (--depth/--limit); {shown} shown"
 
 
 @click.command()
 @click.argument("document")
 @click.option("--db", type=click.Path(dir_okay=False), default="./go_doc_go.db", show_default=True,
               help="SQLite store to read.")
+@click.option("--depth", type=click.IntRange(min=0), help="Show elements at most this deep (root = 0).")
+@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many elements.")
 @click.option("--json", "as_json", is_flag=True, help="Print the elements as JSON lines.")
 @clean_errors
-def show(document: str, db: str, as_json: bool) -> None:
-    """Print the stored element tree of DOCUMENT (a doc_id, a path, or SOURCE:PATH)."""
+def show(document: str, db: str, depth: int | None, limit: int | None, as_json: bool) -> None:
+    """Print the stored element tree of DOCUMENT (a doc_id, a path, ./path or SOURCE:PATH)."""
     if not Path(db).is_file():
         click.echo(f"error: no store at {db} (run go-doc-go ingest first, or pass --db)", err=True)
         raise SystemExit(EXIT_USAGE)
-    store = SQLiteStore(db)
+    store = SQLiteStore(db, read_only=True)
     try:
-        matches = store.find_document(document)
-        if not matches:
-            click.echo(f"error: no document {document!r} in {db}", err=True)
-            raise SystemExit(EXIT_FAILED)
-        if len(matches) > 1:
-            click.echo(f"error: {document!r} matches several documents; use SOURCE:PATH or the doc_id", err=True)
-            raise SystemExit(EXIT_USAGE)
-        doc = matches[0]
-        elements = list(store.elements_of(doc.doc_id))
+        doc = _one_document(store, document, db)
+        color = sys.stdout.isatty()
+        try:
+            if as_json:
+                for n, element in enumerate(store.elements_of(doc.doc_id)):
+                    if limit is not None and n >= limit:
+                        break
+                    click.echo(json.dumps(element, ensure_ascii=False))
+                return
+            click.echo(
+                f"{doc.source}:{doc.path} ({doc.doc_type}, {doc.element_count} elements) doc_id {doc.doc_id}"
+            )
+            lines = tree_lines(store.elements_of(doc.doc_id), store.children_counts(doc.doc_id),
+                               depth=depth, limit=limit, color=color)
+            for line in lines:
+                click.echo(line)
+        except BrokenPipeError:  # `| head` closed the pipe: stop quietly
+            sys.stdout = None  # type: ignore[assignment]  # no flush error at exit
     finally:
         store.close()
-    if as_json:
-        for element in elements:
-            click.echo(json.dumps(element, ensure_ascii=False))
-        return
-    title = f"[bold]{doc.source}:{doc.path}[/] ({doc.doc_type}, {doc.element_count} elements) doc_id {doc.doc_id}"
-    nodes: dict[str, Tree] = {}
-    tree = Tree(title)
-    for element in elements:
-        parent = nodes.get(element["parent_id"] or "", tree)
-        nodes[element["element_id"]] = parent.add(_label(element))
-    Console().print(tree)
+
+
+def _one_document(store: SQLiteStore, argument: str, db: str) -> StoredDocument:
+    matches = store.find_document(document_key(argument))
+    if not matches:
+        click.echo(f"error: no document {argument!r} in {db}", err=True)
+        raise SystemExit(EXIT_FAILED)
+    if len(matches) > 1:
+        click.echo(f"error: {argument!r} matches several documents; use SOURCE:PATH or the doc_id", err=True)
+        raise SystemExit(EXIT_USAGE)
+    return matches[0]

@@ -3,13 +3,21 @@
 The walk is an explicit stack of folders, so memory grows with depth and the
 widest single folder, never with the total number of files. Nothing outside
 ``base_path`` is read: symlinks are resolved and skipped (and reported) when
-they leave the root.
+they leave the root. FIFOs, sockets and device files are never opened; they
+are reported as skipped.
+
+File names that are not valid UTF-8 (a Latin-1 ``caf\xe9.md``) are stored in a
+lossless text form (``stored_path``): each byte that is not UTF-8 is written
+``%XX``, and a literal ``%`` followed by two hex digits is written ``%25``.
+Every other name is stored as it is. ``os_path`` turns the stored form back
+into the exact name, so fetch finds the file again in either mode.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +31,41 @@ from go_doc_go.sources.detect import sniff_type, type_from_extension
 from go_doc_go.sources.globs import excludes_folder, matches_any
 
 SNIFF_BYTES = 4096
+
+_ESCAPED = re.compile(r"%([0-9A-Fa-f]{2})")
+_NEEDS_ESCAPE = re.compile(r"[\udc80-\udcff]|%(?=[0-9A-Fa-f]{2})")
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+)  # fmt: skip
+
+
+def stored_path(os_relative: str) -> str:
+    """The lossless, valid-UTF-8 form of an OS path (see the module docstring)."""
+    if "%" not in os_relative and os_relative.isascii():
+        return os_relative
+    return _NEEDS_ESCAPE.sub(lambda m: "%25" if m.group() == "%" else f"%{ord(m.group()) - 0xDC00:02X}", os_relative)
+
+
+def os_path(stored: str) -> str:
+    """The OS name of a stored path: ``%XX`` back to its byte, then the file system's decoding."""
+    if "%" not in stored:
+        return stored
+    raw = bytearray()
+    position = 0
+    for match in _ESCAPED.finditer(stored):
+        raw += stored[position : match.start()].encode("utf-8")
+        raw.append(int(match.group(1), 16))
+        position = match.end()
+    raw += stored[position:].encode("utf-8")
+    return os.fsdecode(bytes(raw))
+
+
+def _file_kind(mode: int) -> str | None:
+    for test, kind in _FILE_KINDS:
+        if test(mode):
+            return kind
+    return None
 
 
 class FileSource:
@@ -64,11 +107,14 @@ class FileSource:
                         if not excludes_folder(relative, exclude):
                             subfolders.append(relative)
                         continue
-                    if not entry.is_file():
-                        continue
                     if not matches_any(relative, include) or matches_any(relative, exclude):
                         continue
-                    ref = self._ref(relative, entry.stat())
+                    info = entry.stat()
+                    if not stat.S_ISREG(info.st_mode):
+                        kind = _file_kind(info.st_mode) or "special file"
+                        self._skip(on_skip, relative, f"not a regular file ({kind}); not read")
+                        continue
+                    ref = self._ref(relative, info)
                 except OSError as error:
                     self._skip(on_skip, relative, f"cannot read: {error.strerror}")
                     continue
@@ -79,7 +125,8 @@ class FileSource:
             stack.extend(reversed(subfolders))
 
     def ref_for(self, path: str) -> DocumentRef | None:
-        relative = normalize_path(path)
+        """``path`` is a stored path (see ``stored_path``)."""
+        relative = os_path(normalize_path(path))
         if not relative or relative.startswith("../") or relative == "..":
             return None
         if matches_any(relative, self.config.exclude):
@@ -99,12 +146,17 @@ class FileSource:
     # ------------------------------------------------------------ reading
 
     def fetch(self, ref: DocumentRef) -> FetchedDocument:
-        absolute = os.path.join(self.root, ref.path)
+        absolute = os.path.join(self.root, os_path(ref.path))
         if not self._inside_root(absolute):
             raise OutsideRootError(f"{ref.path} leads outside base_path")
         limit = self.config.max_file_size
         try:
-            with open(absolute, "rb") as handle:
+            # O_NONBLOCK: a path that became a FIFO since the listing must not hang the worker.
+            fd = os.open(absolute, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+            with open(fd, "rb") as handle:
+                kind = _file_kind(os.fstat(fd).st_mode)
+                if kind is not None:
+                    raise FetchError(f"{ref.path} is not a regular file ({kind})")
                 data = handle.read(limit + 1)
         except OSError as error:
             raise FetchError(f"cannot read {ref.path}: {error.strerror}") from None
@@ -132,18 +184,20 @@ class FileSource:
         normalized = posixpath.normpath(joined)
         if normalized.startswith("..") or normalized == ".":
             return None
-        return (normalize_path(normalized), anchor)
+        return (stored_path(normalize_path(normalized)), anchor)
 
     # ------------------------------------------------------------ helpers
 
     def _ref(self, relative: str, info: os.stat_result) -> DocumentRef:
+        """``relative`` is the OS form; the ref carries the stored form."""
         doc_type = type_from_extension(relative)
         if doc_type is None:
             doc_type = self._sniff(relative)
+        path = stored_path(relative)
         return DocumentRef(
             source=self.name,
-            path=relative,
-            doc_id=make_doc_id(self.name, relative),
+            path=path,
+            doc_id=make_doc_id(self.name, path),
             doc_type=doc_type,
             size=info.st_size,
             mtime_ns=info.st_mtime_ns,
@@ -162,4 +216,4 @@ class FileSource:
 
     def _skip(self, on_skip: OnSkip | None, path: str, reason: str, incomplete: bool = False) -> None:
         if on_skip is not None:
-            on_skip(SkippedPath(self.name, path, reason, incomplete))
+            on_skip(SkippedPath(self.name, stored_path(path), reason, incomplete))

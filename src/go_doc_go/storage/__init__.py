@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from go_doc_go.config import Config
 from go_doc_go.exceptions import ConfigError
-from go_doc_go.storage.base import StoredDocument, StoredState
+from go_doc_go.storage.base import LinkCounts, RowFailure, StoredDocument, StoredState
 from go_doc_go.storage.sqlite import SQLiteStore
 
 
@@ -17,4 +17,4 @@ def open_store(config: Config) -> SQLiteStore:
     )
 
 
-__all__ = ["SQLiteStore", "StoredDocument", "StoredState", "open_store"]
+__all__ = ["LinkCounts", "RowFailure", "SQLiteStore", "StoredDocument", "StoredState", "open_store"]

@@ -8,7 +8,7 @@ the same on every engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -29,6 +29,17 @@ class DocumentRows:
     document: tuple[Any, ...]
     elements: list[tuple[Any, ...]]
     relationships: list[tuple[Any, ...]]
+    #: ``(doc_id, anchor, element_id)``: one row per anchor, the first element in document order wins.
+    anchors: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def anchor_rows(result: DocumentResult) -> list[tuple[str, str, str]]:
+    rows: dict[str, tuple[str, str, str]] = {}
+    for element in result.elements:
+        for anchor in element.anchors:
+            if anchor not in rows:
+                rows[anchor] = (element.doc_id, anchor, element.element_id)
+    return list(rows.values())
 
 
 def encode_document(result: DocumentResult) -> DocumentRows:
@@ -50,4 +61,5 @@ def encode_document(result: DocumentResult) -> DocumentRows:
              r.target_reference, r.target_doc_id, r.target_anchor, to_json(r.metadata))
             for r in result.relationships
         ],
+        anchors=anchor_rows(result),
     )

@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from go_doc_go.exceptions import StorageError
+from go_doc_go.exceptions import StorageError, StoreOpenError
 from go_doc_go.model import (
     Document,
     DocumentResult,
@@ -12,6 +12,7 @@ from go_doc_go.model import (
     flatten,
     make_doc_id,
 )
+from go_doc_go.storage import LinkCounts
 from go_doc_go.storage.sqlite import SQLiteStore
 
 
@@ -84,26 +85,97 @@ def test_replace_removes_old_rows_and_fts(store):
     assert store.db.execute("SELECT count(*) FROM stored_relationships").fetchone()[0] == 1
 
 
-def test_a_failing_batch_writes_nothing(store):
+def test_a_document_the_store_refuses_costs_only_that_document(store):
     good = result("good.md", "fine")
-    bad = result("bad.md", "x")
-    bad.elements.append(bad.elements[0])  # duplicate element_id violates the unique index
-    with pytest.raises(sqlite3.IntegrityError):
-        store.store_documents([good, bad])
-    assert store.db.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
-    assert store.db.execute("SELECT count(*) FROM elements").fetchone()[0] == 0
+    colliding = result("bad.md", "x")
+    colliding.elements.append(colliding.elements[0])  # duplicate element_id violates the unique index
+    unencodable = result("worse.md", "y")
+    unencodable.document.path = "caf\udce9.md"  # a surrogate: SQLite cannot store it as UTF-8
+    refused = store.store_documents([good, colliding, unencodable])
+    assert [(f.doc_id, f.cause.split(":")[0]) for f in refused] == [
+        (colliding.document.doc_id, "IntegrityError"), (unencodable.document.doc_id, "UnicodeEncodeError"),
+    ]
+    assert [p for (p,) in store.db.execute("SELECT path FROM documents")] == ["good.md"]
+    assert store.db.execute("SELECT count(DISTINCT doc_id) FROM elements").fetchone()[0] == 1
+    fts = store.db.execute("SELECT count(*) FROM elements_fts WHERE elements_fts MATCH 'fine'").fetchone()[0]
+    assert fts == 1
+
+
+def test_a_refused_rewrite_keeps_the_previous_version(store):
+    store.store_documents([result("a.md", "first version")])
+    again = result("a.md", "second version")
+    again.elements.append(again.elements[-1])
+    assert len(store.store_documents([again])) == 1
+    texts = [t for (t,) in store.db.execute("SELECT text FROM elements ORDER BY document_position")]
+    assert texts == ["", "Title", "first version"]
 
 
 def test_links_resolve_when_target_arrives(store):
     store.store_documents([result("a.md", "see other")])
-    assert store.resolve_links() == 1
+    assert store.resolve_links() == LinkCounts(resolved=0, unresolved=1, anchor_missing=0)
     assert store.db.execute("SELECT target_id FROM stored_relationships").fetchone()[0] is None
     other = result("other.md", "target")
     store.store_documents([other])
-    store.resolve_links()
+    assert store.resolve_links() == LinkCounts(resolved=2, unresolved=0, anchor_missing=0)
     header_id = other.elements[1].element_id
     assert store.db.execute("SELECT target_id FROM stored_relationships WHERE doc_id = ?",
                             (make_doc_id("s", "a.md"),)).fetchone()[0] == header_id
+
+
+def test_links_resolve_through_any_anchor_and_say_when_it_is_missing(store):
+    target = result("other.md", "body")
+    target.elements[2].anchors = ("first-id", "second-name")
+    source = result("a.md", "see")
+    link = source.relationships[0]
+    more = [
+        Relationship(f"r{i}", link.doc_id, link.source_id, "links_to", None, target_reference=f"other.md#{a}",
+                     target_doc_id=link.target_doc_id, target_anchor=a, metadata={"text": a})
+        for i, a in enumerate(["second-name", "nowhere"])
+    ]
+    source.relationships.extend(more)
+    store.store_documents([target, source])
+    assert store.resolve_links() == LinkCounts(resolved=4, unresolved=0, anchor_missing=1)
+    found = dict(store.db.execute(
+        "SELECT r.target_anchor, e.element_type || ':' || e.text || ':' || coalesce(json_extract(r.metadata, "
+        "'$.anchor_found'), 'found') FROM stored_relationships r JOIN elements e ON e.element_id = r.target_id "
+        "WHERE r.doc_id = ?", (source.document.doc_id,)))
+    assert found == {"title": "header:Title:found", "second-name": "paragraph:body:found",
+                     "nowhere": "root::0"}
+    # The anchor appears: the fallback is undone.
+    target.elements[0].anchors = ("nowhere",)
+    store.store_documents([target])
+    assert store.resolve_links().anchor_missing == 0
+
+
+def test_duplicate_anchors_in_a_document_keep_the_first(store):
+    doc = result("a.md", "one", "two")
+    doc.elements[2].anchors = ("same",)
+    doc.elements[3].anchors = ("same",)
+    assert store.store_documents([doc]) == []
+    assert store.db.execute("SELECT element_id FROM element_anchors WHERE anchor = 'same'").fetchall() == [
+        (doc.elements[2].element_id,)]
+
+
+def test_read_only_open_runs_no_ddl_and_cannot_write(tmp_path):
+    path = tmp_path / "store.db"
+    SQLiteStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP VIEW relationships")
+    reader = SQLiteStore(path, read_only=True)
+    assert reader.find_document("a.md") == []
+    with pytest.raises(StorageError):
+        reader.store_documents([result("a.md", "x")])
+    reader.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'relationships'").fetchone()[0] == 0
+
+
+def test_sources_remember_their_folder(store):
+    assert store.source_locations() == {}
+    store.source_record("docs", "/a/docs")
+    store.source_record("docs-2", "/b/docs")
+    store.source_record("docs", "/c/docs")
+    assert store.source_locations() == {"docs": "/c/docs", "docs-2": "/b/docs"}
 
 
 def test_delete_and_find(store):
@@ -118,7 +190,7 @@ def test_delete_and_find(store):
 def test_unwritable_location_is_a_clean_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(StorageError, match="cannot open SQLite store"):
+    with pytest.raises(StoreOpenError, match="cannot open SQLite store .*: .*file is not a folder"):
         SQLiteStore(blocker / "store.db")
 
 

@@ -16,6 +16,12 @@ DELETE FROM elements WHERE doc_id = ?
 -- name: relationships_delete_document
 DELETE FROM stored_relationships WHERE doc_id = ?
 
+-- name: anchors_delete_document
+DELETE FROM element_anchors WHERE doc_id = ?
+
+-- name: anchor_insert
+INSERT INTO element_anchors (doc_id, anchor, element_id) VALUES (?, ?, ?)
+
 -- name: embeddings_delete_document
 DELETE FROM embeddings WHERE doc_id = ?
 
@@ -46,14 +52,40 @@ INSERT INTO stored_relationships (relationship_id, doc_id, source_id, relationsh
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 -- name: links_resolve
--- Point in-source links at the anchored element when one matches, else at the target's root.
-UPDATE stored_relationships SET target_id = COALESCE(
-    (SELECT e.element_id FROM elements e
-      WHERE e.doc_id = stored_relationships.target_doc_id AND e.anchor = stored_relationships.target_anchor
-      ORDER BY e.document_position LIMIT 1),
-    (SELECT e.element_id FROM elements e
-      WHERE e.doc_id = stored_relationships.target_doc_id AND e.parent_id IS NULL))
+-- Point in-source links at the element holding the anchor when one matches, else at the
+-- target's root; anchor_found records whether a requested #fragment was found.
+UPDATE stored_relationships SET
+    target_id = COALESCE(
+        (SELECT a.element_id FROM element_anchors a
+          WHERE a.doc_id = stored_relationships.target_doc_id AND a.anchor = stored_relationships.target_anchor),
+        (SELECT e.element_id FROM elements e
+          WHERE e.doc_id = stored_relationships.target_doc_id AND e.parent_id IS NULL)),
+    metadata = CASE
+        WHEN target_anchor IS NULL THEN metadata
+        WHEN EXISTS (SELECT 1 FROM element_anchors a
+                      WHERE a.doc_id = stored_relationships.target_doc_id
+                        AND a.anchor = stored_relationships.target_anchor)
+            THEN json_remove(metadata, '$.anchor_found')
+        ELSE json_set(metadata, '$.anchor_found', json('false')) END
 WHERE target_doc_id IS NOT NULL
+
+-- name: links_count
+-- Links inside a source: how many point at an element, how many at a document not stored, how many lost their #fragment.
+SELECT count(*) FILTER (WHERE target_id IS NOT NULL),
+       count(*) FILTER (WHERE target_id IS NULL),
+       count(*) FILTER (WHERE target_id IS NOT NULL AND json_extract(metadata, '$.anchor_found') = 0)
+FROM stored_relationships WHERE relationship_type = 'links_to' AND target_doc_id IS NOT NULL
+
+-- name: source_location
+SELECT location FROM sources WHERE name = ?
+
+-- name: source_names
+SELECT name, location FROM sources
+
+-- name: source_record
+-- Remember which folder a source name stands for (the latest location wins).
+INSERT INTO sources (name, location) VALUES (?, ?)
+ON CONFLICT (name) DO UPDATE SET location = excluded.location
 
 -- name: seen_create
 CREATE TEMP TABLE IF NOT EXISTS seen_documents (doc_id TEXT PRIMARY KEY) WITHOUT ROWID
@@ -86,6 +118,10 @@ FROM stored_relationships WHERE doc_id = ? AND relationship_type = 'links_to'
 -- name: counts
 SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM elements),
        (SELECT count(*) FROM stored_relationships)
+
+-- name: element_children_counts
+-- How many children each element of a document has (for a tree view cut at a depth).
+SELECT parent_id, count(*) FROM elements WHERE doc_id = ? AND parent_id IS NOT NULL GROUP BY parent_id
 
 -- name: relationships_view_with_structure
 -- Every relationship: stored ones plus the structural edges, which are a pure

@@ -34,6 +34,24 @@ CREATE INDEX IF NOT EXISTS elements_doc_position ON elements (doc_id, document_p
 CREATE INDEX IF NOT EXISTS elements_parent ON elements (parent_id, sibling_order);
 CREATE INDEX IF NOT EXISTS elements_anchor ON elements (doc_id, anchor) WHERE anchor IS NOT NULL;
 
+-- Every anchor of every element (a header slug, explicit ids, names inside it):
+-- links with a #fragment resolve through this table. One element per anchor and
+-- document: the first in document order wins.
+CREATE TABLE IF NOT EXISTS element_anchors (
+    doc_id     TEXT NOT NULL,
+    anchor     TEXT NOT NULL,
+    element_id TEXT NOT NULL,
+    PRIMARY KEY (doc_id, anchor)
+) WITHOUT ROWID;
+
+-- Which folder a content source name stands for, so a second folder with the
+-- same name is noticed instead of replacing the first one's documents.
+CREATE TABLE IF NOT EXISTS sources (
+    name       TEXT PRIMARY KEY,
+    location   TEXT NOT NULL,
+    first_seen TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
 -- Relationships that carry information of their own (links; later semantic
 -- edges). Structural edges are derived from elements: see the view below.
 CREATE TABLE IF NOT EXISTS stored_relationships (
