@@ -3,11 +3,13 @@
     GoDocGoError
     ├── ConfigError            broken or unreadable config: names the key and the problem
     ├── SourceError            a content source cannot be listed or read
-    │   └── OutsideRootError   a path or symlink leads outside the configured root
-    ├── DocumentError          one document failed; carries its stage and cause
-    │   ├── FetchError
-    │   ├── ParseError
-    │   │   └── LimitExceededError     a parsers.* limit: names the key, the limit and the value
+    ├── DocumentError          one document failed; carries its stage, cause and kind
+    │   ├── FetchError             retryable for I/O trouble, permanent for a missing file or no permission
+    │   │   └── OutsideRootError       a path or symlink leads outside the configured root (permanent)
+    │   ├── ParseError             permanent: the bytes will not parse any better next time
+    │   │   ├── LimitExceededError     a parsers.* limit: names the key, the limit and the value
+    │   │   ├── ParseTimeoutError      parsers.timeout passed (retryable)
+    │   │   └── ParserCrashedError     the isolated parser process died (retryable)
     │   ├── ElementIdCollisionError    two elements got the same id (a parser bug): relate stage
     │   └── DocumentTooLargeError
     ├── StorageError           the store cannot be opened or written
@@ -18,6 +20,12 @@
 
 Third-party errors are translated into these where they enter our code, so the
 CLI can print one clean line for each user mistake instead of a traceback.
+
+A document's failure has a *kind*, decided by its exception type
+(``DocumentError.retryable``): retryable failures (I/O, timeouts, a crashed
+parser process, the database) go to backoff in a distributed run; permanent
+ones (corrupt or unsupported content, too large, permission denied) go to the
+dead letter at once.
 """
 
 from __future__ import annotations
@@ -38,25 +46,34 @@ class SourceError(GoDocGoError):
     """A content source could not be read."""
 
 
-class OutsideRootError(SourceError):
-    """A path leads outside the source's base_path."""
-
-
 class DocumentError(GoDocGoError):
     """A document could not be processed."""
 
     stage = "process"
+    #: The failure kind: a retry may succeed (True) or never will (False).
+    retryable = False
 
-    def __init__(self, message: str | None = None, *, stage: str | None = None) -> None:
+    def __init__(
+        self, message: str | None = None, *, stage: str | None = None, retryable: bool | None = None
+    ) -> None:
         super().__init__(message)
         if stage is not None:
             self.stage = stage
+        if retryable is not None:
+            self.retryable = retryable
 
 
 class FetchError(DocumentError):
     """The document could not be fetched."""
 
     stage = "fetch"
+    retryable = True
+
+
+class OutsideRootError(FetchError):
+    """A path leads outside the source's base_path."""
+
+    retryable = False
 
 
 class ParseError(DocumentError):
@@ -71,6 +88,18 @@ class LimitExceededError(ParseError):
     def __init__(self, key: str, limit: int | float, value: str) -> None:
         self.key, self.limit, self.value = key, limit, value
         super().__init__(f"document has {value} (limit parsers.{key} = {limit:,})")
+
+
+class ParseTimeoutError(ParseError):
+    """Parsing took longer than parsers.timeout."""
+
+    retryable = True
+
+
+class ParserCrashedError(ParseError):
+    """The process parsing the document died (a native crash, or killed for memory)."""
+
+    retryable = True
 
 
 class ElementIdCollisionError(DocumentError):

@@ -2,9 +2,12 @@
 
 The listing streams into a bounded number of in-flight batches, so memory does
 not grow with the size of the source. Parsing runs in worker processes; this
-process is the only SQLite writer: a background thread commits one transaction
-per batch of documents while the main thread keeps dispatching. Which documents this run saw is kept in the store (a temp table),
-so documents that vanished from a fully listed source can be removed at the end.
+process writes: a background thread commits one transaction per batch
+(documents, seen marks and touches together) while the main thread keeps
+dispatching. Which documents the pass saw is marked in the store itself
+(``Store.mark_seen``), and what happens at the end (removal of vanished
+documents, link resolution) is ``rules.postprocess``, the same steps a
+distributed run takes.
 """
 
 from __future__ import annotations
@@ -18,23 +21,34 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from functools import partial
+from itertools import islice
 from typing import Any
 
 from go_doc_go.config import Config, as_config, effective_jobs
 from go_doc_go.exceptions import ConfigError
 from go_doc_go.model import DocumentResult
 from go_doc_go.pipeline import Failed, Unchanged, process_document
+from go_doc_go.rules import (
+    Admission,
+    PassContext,
+    admit,
+    follow_targets,
+    link_follow_depth,
+    new_pass_token,
+    run_post_processing,
+)
 from go_doc_go.sources import ContentSource, DocumentRef, SkippedPath, open_source
-from go_doc_go.storage import SQLiteStore, open_store
-from go_doc_go.storage.base import RowFailure
+from go_doc_go.storage import RowFailure, Store, Touch, open_store
 from go_doc_go.storage.rows import DocumentRows, encode_document
 from go_doc_go.storage.writer import BackgroundWriter
 
 TASK_SIZE = 8  # documents per task sent to a worker process
 # Tasks queued per worker: enough that workers keep parsing while this process writes.
 IN_FLIGHT_PER_JOB = 16
-WRITE_BATCH_DOCS = 512  # documents per SQLite transaction
+WRITE_BATCH_DOCS = 512  # documents per store transaction
+WRITE_BATCH_MARKS = 20_000  # seen marks and touches per store transaction
 WRITE_BATCH_SECONDS = 1.0
+LISTING_CHUNK = 256  # listed documents whose stored state is read in one query
 MAX_REPORTED_SKIPS = 1000  # all skips are counted; this many are listed
 
 
@@ -45,6 +59,8 @@ class FailureRecord:
     doc_id: str
     stage: str
     cause: str
+    #: ``retryable`` or ``permanent`` (decided by the exception type).
+    kind: str = "permanent"
 
 
 @dataclass(slots=True)
@@ -100,7 +116,8 @@ class _Processed:
 
     ref: DocumentRef
     size: int
-    hrefs: list[str]
+    #: Paths inside the source its links lead to (resolved once, in the pipeline).
+    targets: list[str]
     rows: DocumentRows
 
 
@@ -112,6 +129,18 @@ class _Task:
     ref: DocumentRef
     depth: int
     known_hash: str | None
+
+
+@dataclass(slots=True)
+class _WriteBatch:
+    """What one store transaction writes."""
+
+    rows: list[DocumentRows] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)
+    touches: list[Touch] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows or self.seen or self.touches)
 
 
 # ---------------------------------------------------------------- worker side
@@ -138,8 +167,8 @@ def _process_batch(tasks: list[_Task]) -> list[_Result]:
             _worker_sources[task.ref.source], task.ref, _worker_config, known_hash=task.known_hash
         )
         if isinstance(outcome, DocumentResult):
-            hrefs = [link.href for link in outcome.links if link.target_path is not None]
-            outcome = _Processed(task.ref, outcome.document.size, hrefs, encode_document(outcome))
+            targets = [link.target_path for link in outcome.links if link.target_path is not None]
+            outcome = _Processed(task.ref, outcome.document.size, targets, encode_document(outcome))
         results.append(outcome)
     return results
 
@@ -191,36 +220,34 @@ class _Run:
         self,
         config: Config,
         sources: dict[str, ContentSource],
-        store: SQLiteStore,
+        store: Store,
         on_progress: ProgressCallback | None,
-        open_writer_store: Callable[[], SQLiteStore],
+        open_writer_store: Callable[[], Store],
     ) -> None:
         self.open_writer_store = open_writer_store
         self.config = config
         self.sources = sources
+        self.source_configs = {s.name: s for s in config.content_sources}
         self.store = store
         self.on_progress = on_progress
         self.summary = IngestSummary(jobs=effective_jobs(config))
-        # Link following can only find documents the listing misses when include is
-        # narrower than everything; otherwise it would just repeat the listing.
-        self.max_depth = {
-            s.name: s.max_link_depth if "**/*" not in s.include else 0 for s in config.content_sources
-        }
+        self.pass_token = new_pass_token()
         self.incomplete_sources: set[str] = set()
-        self.linked: deque[_Task] = deque()
-        # Link depth of linked documents in flight; listed ones are depth 0 and absent.
-        self.depths: dict[str, int] = {}
+        self.linked_tasks: deque[_Task] = deque()
+        # Documents reached only by links: their smallest depth so far, and where they link
+        # (once processed), so a shorter path found later can follow them further.
+        self.linked_depth: dict[str, int] = {}
+        self.linked_targets: dict[str, list[str]] = {}
         self.discovered = 0
         self.discovery_finished = False
         self.counted: int | None = None  # set by the counting thread when progress is shown
         self.done = 0
-        self.write_buffer: list[DocumentRows] = []
+        self.batch = _WriteBatch()
         self.last_write = time.monotonic()
         self.refused: list[tuple[DocumentRows, RowFailure]] = []  # appended by the writer thread
 
     def run(self) -> IngestSummary:
         started = time.perf_counter()
-        self.store.seen_reset()
         if self.on_progress is not None:
             threading.Thread(target=self._count_listing, name="count-listing", daemon=True).start()
         jobs = self.summary.jobs
@@ -240,57 +267,67 @@ class _Run:
             self.writer.close()
         for rows, failure in self.refused:
             self._store_failed(rows, failure)
-        for name in self.sources:
-            if name not in self.incomplete_sources:
-                self.summary.removed += self.store.delete_documents(self.store.unseen_documents(name))
         self._record_sources()
+        self._post_process()
+        self.summary.seconds = time.perf_counter() - started
+        return self.summary
+
+    def _post_process(self) -> None:
+        complete = [name for name in self.sources if name not in self.incomplete_sources]
+        result = run_post_processing(self.store, PassContext(self.config, self.pass_token, complete))
+        self.summary.removed = result.removed
         if self.config.relationship_detection.links:
-            links = self.store.resolve_links()
+            links = self.store.link_counts()
             self.summary.links_resolved = links.resolved
             self.summary.links_unresolved = links.unresolved
             self.summary.anchors_missing = links.anchor_missing
-        self.summary.seconds = time.perf_counter() - started
-        return self.summary
 
     def _record_sources(self) -> None:
         """Remember which folder each source name stands for (and say when it moved)."""
         known = self.store.source_locations()
-        for source in self.config.content_sources:
-            location = str(source.base_path)
-            if known.get(source.name) not in (None, location):
+        moved = [s for s in self.config.content_sources if known.get(s.name) != str(s.base_path)]
+        for source in moved:
+            if source.name in known:
                 self.summary.notes.append(
-                    f"source {source.name!r} was {known[source.name]}, now {location}; documents "
+                    f"source {source.name!r} was {known[source.name]}, now {source.base_path}; documents "
                     f"not found in the new location were removed"
                 )
-            if known.get(source.name) != location:
-                self.store.source_record(source.name, location)
+        if moved:
+            with self.store.transaction() as tx:
+                for source in moved:
+                    self.store.record_source(tx, source.name, str(source.base_path))
 
     def _store_failed(self, rows: DocumentRows, failure: RowFailure) -> None:
         """A document the store refused: counted as failed (stage store), not as processed."""
         _, source, path = rows.document[:3]
         self.summary.processed -= 1
         self.summary.failed += 1
-        self.summary.failures.append(FailureRecord(source, path, rows.doc_id, "store", failure.cause))
+        self.summary.failures.append(FailureRecord(source, path, rows.doc_id, "store", failure.cause, "retryable"))
 
     # ------------------------------------------------------------ scheduling
 
     def _listed_tasks(self) -> Iterator[_Task]:
         for source in self.sources.values():
-            for ref in source.iter_documents(self._on_skip):
-                task = self._admit(ref, depth=0)
-                if task is not None:
-                    yield task
+            refs = source.iter_documents(self._on_skip)
+            while chunk := list(islice(refs, LISTING_CHUNK)):
+                # Everything the listing reaches is seen by this pass, whatever happens to it next.
+                self.batch.seen.extend(ref.doc_id for ref in chunk)
+                states = self.store.document_states([ref.doc_id for ref in chunk])
+                for ref in chunk:
+                    task = self._admit(admit(ref, 0, states.get(ref.doc_id)))
+                    if task is not None:
+                        yield task
         self.discovery_finished = True
 
     def _next_batch(self, listed: Iterator[_Task]) -> list[_Task]:
         batch: list[_Task] = []
         while len(batch) < TASK_SIZE:
-            if self.linked:
-                batch.append(self.linked.popleft())
+            if self.linked_tasks:
+                batch.append(self.linked_tasks.popleft())
                 continue
             task = next(listed, None)
             if task is None:
-                if self.linked:  # listing unchanged documents can queue their links
+                if self.linked_tasks:  # listing unchanged documents can queue their links
                     continue
                 break
             batch.append(task)
@@ -310,19 +347,15 @@ class _Run:
             for future in finished:
                 for outcome in future.result():
                     self._handle(outcome)
-            if time.monotonic() - self.last_write > WRITE_BATCH_SECONDS:
-                self._flush_writes()
+            self._maybe_flush()
 
-    def _admit(self, ref: DocumentRef, depth: int) -> _Task | None:
-        """Decide what to do with a discovered document; None if no parsing is needed."""
-        if not self.store.seen_mark(ref.doc_id):
-            return None  # already reached this run (listed and linked, say)
+    def _admit(self, admission: Admission) -> _Task | None:
+        """A discovered document: a task to parse it, or None when it is unchanged."""
         self.discovered += 1
-        state = self.store.document_state(ref.doc_id)
-        if state is not None and state.size == ref.size and state.mtime_ns == ref.mtime_ns:
-            self._unchanged(ref, depth)
+        if admission.unchanged:
+            self._unchanged(admission.ref, admission.depth)
             return None
-        return _Task(ref, depth, state.content_hash if state else None)
+        return _Task(admission.ref, admission.depth, admission.known_hash)
 
     # ------------------------------------------------------------ outcomes
 
@@ -331,61 +364,81 @@ class _Run:
             ref = outcome.ref
             self.summary.processed += 1
             self.summary.bytes_processed += outcome.size
-            self.write_buffer.append(outcome.rows)
-            self._follow(ref.source, ref.path, outcome.hrefs, self.depths.pop(ref.doc_id, 0))
-            if len(self.write_buffer) >= WRITE_BATCH_DOCS:
-                self._flush_writes()
+            self.batch.rows.append(outcome.rows)
+            self._follow(ref, outcome.targets)
             self._progress()
         elif isinstance(outcome, Unchanged):
             ref = outcome.ref
-            self.writer.submit(partial(SQLiteStore.document_touch, doc_id=ref.doc_id, size=ref.size,
-                                       mtime_ns=ref.mtime_ns))
-            self._unchanged(ref, self.depths.pop(ref.doc_id, 0))
+            self.batch.touches.append(Touch(ref.doc_id, ref.size, ref.mtime_ns))
+            self._unchanged(ref, self.linked_depth.get(ref.doc_id, 0))
         else:
             self._failed(outcome)
 
     def _unchanged(self, ref: DocumentRef, depth: int) -> None:
         self.summary.unchanged += 1
-        if depth < self.max_depth[ref.source]:
-            hrefs = [row[3] for row in self.store.links_of(ref.doc_id) if row[3]]
-            self._follow(ref.source, ref.path, hrefs, depth)
+        if depth < self._follow_depth(ref.source):
+            self._follow(ref, self.store.link_targets(ref.doc_id))
         self._progress()
 
     def _failed(self, failure: Failed) -> None:
         ref = failure.ref
-        self.depths.pop(ref.doc_id, None)
         self.summary.failed += 1
-        self.summary.failures.append(FailureRecord(ref.source, ref.path, ref.doc_id, failure.stage, failure.cause))
+        self.summary.failures.append(
+            FailureRecord(ref.source, ref.path, ref.doc_id, failure.stage, failure.cause, failure.kind)
+        )
         self._progress()
 
-    def _follow(self, source_name: str, path: str, hrefs: list[str], depth: int) -> None:
-        """Queue documents of the same source that this one links to, up to max_link_depth."""
-        if depth >= self.max_depth[source_name] or not hrefs:
-            return
-        source = self.sources[source_name]
-        for href in hrefs:
-            target = source.resolve_link(path, href)
-            if target is None or target[0] == path:
+    def _follow_depth(self, source: str) -> int:
+        return link_follow_depth(self.source_configs[source])
+
+    def _follow(self, ref: DocumentRef, targets: list[str]) -> None:
+        """Queue documents of the same source that this one links to (``rules.links``)."""
+        depth = self.linked_depth.get(ref.doc_id, 0)
+        if ref.doc_id in self.linked_depth:
+            self.linked_targets[ref.doc_id] = targets
+        source = self.sources[ref.source]
+        for target in follow_targets(source, self.source_configs[ref.source], ref.path, targets, depth):
+            known = self.linked_depth.get(target.doc_id)
+            if known is not None:
+                if depth + 1 < known:  # a shorter path: its own links may now reach further
+                    self.linked_depth[target.doc_id] = depth + 1
+                    if target.doc_id in self.linked_targets:
+                        self._follow(target, self.linked_targets[target.doc_id])
                 continue
-            ref = source.ref_for(target[0])
-            if ref is None:
-                continue
-            task = self._admit(ref, depth + 1)
+            self.linked_depth[target.doc_id] = depth + 1
+            self.batch.seen.append(target.doc_id)
+            state = self.store.document_states([target.doc_id]).get(target.doc_id)
+            task = self._admit(admit(target, depth + 1, state))
             if task is not None:
-                self.depths[ref.doc_id] = depth + 1
-                self.linked.append(task)
+                self.linked_tasks.append(task)
+
+    # ------------------------------------------------------------ writes
+
+    def _maybe_flush(self) -> None:
+        batch = self.batch
+        if (
+            len(batch.rows) >= WRITE_BATCH_DOCS
+            or len(batch.seen) + len(batch.touches) >= WRITE_BATCH_MARKS
+            or time.monotonic() - self.last_write > WRITE_BATCH_SECONDS
+        ):
+            self._flush_writes()
 
     def _flush_writes(self) -> None:
-        if self.write_buffer:
-            self.writer.submit(partial(self._write_batch, self.write_buffer))
-            self.write_buffer = []
+        if self.batch:
+            self.writer.submit(partial(self._write_batch, self.batch))
+            self.batch = _WriteBatch()
         self.last_write = time.monotonic()
 
-    def _write_batch(self, batch: list[DocumentRows], store: SQLiteStore) -> None:
-        """Runs on the writer thread; refused documents are reported when the run ends."""
-        refused = store.store_rows(batch)
+    def _write_batch(self, batch: _WriteBatch, store: Store) -> None:
+        """Runs on the writer thread: one transaction; refused documents are reported at the end."""
+        with store.transaction() as tx:
+            refused = store.write_documents(tx, batch.rows, pass_token=self.pass_token)
+            if batch.touches:
+                store.touch_documents(tx, batch.touches)
+            if batch.seen:
+                store.mark_seen(tx, batch.seen, self.pass_token)
         if refused:
-            by_id = {rows.doc_id: rows for rows in batch}
+            by_id = {rows.doc_id: rows for rows in batch.rows}
             self.refused.extend((by_id[failure.doc_id], failure) for failure in refused)
 
     def _on_skip(self, skipped: SkippedPath) -> None:

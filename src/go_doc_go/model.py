@@ -184,6 +184,8 @@ class Relationship:
     target_doc_id: str | None = None
     target_anchor: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: For links inside the source: the target's path there (link following reuses it).
+    target_path: str | None = None
 
 
 @dataclass(slots=True)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import signal
 import threading
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from go_doc_go.config import Config
-from go_doc_go.exceptions import DocumentError, LimitExceededError, ParseError
+from go_doc_go.exceptions import DocumentError, LimitExceededError, ParseError, ParseTimeoutError
 from go_doc_go.model import Document, DocumentResult, Link, flatten, make_doc_id
 from go_doc_go.parsers import ParseInput, get_parser
 from go_doc_go.relationships import link_relationships
@@ -30,9 +31,34 @@ class Unchanged:
 
 @dataclass(frozen=True, slots=True)
 class Failed:
+    """A document that could not be processed, and why.
+
+    ``kind`` is decided by the exception type (``DocumentError.retryable``):
+    ``retryable`` (I/O, timeouts, a crashed parser) or ``permanent`` (corrupt or
+    unsupported content, too large, permission denied, a parser bug).
+    ``error_type`` is the exception class; ``traceback`` is kept for errors we
+    did not expect (bugs), where it is what a maintainer needs.
+    """
+
     ref: DocumentRef
     stage: str
     cause: str
+    kind: str = "permanent"
+    error_type: str = "DocumentError"
+    traceback: str | None = None
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind == "retryable"
+
+
+def failure(ref: DocumentRef, stage: str, error: BaseException) -> Failed:
+    """The ``Failed`` outcome for an exception raised while processing ``ref`` at ``stage``."""
+    if isinstance(error, DocumentError):
+        return Failed(ref, error.stage, str(error), "retryable" if error.retryable else "permanent",
+                      type(error).__name__)
+    tb = "".join(traceback.format_exception(error))
+    return Failed(ref, stage, f"{type(error).__name__}: {error}", "permanent", type(error).__name__, tb)
 
 
 Outcome = DocumentResult | Unchanged | Failed
@@ -93,7 +119,7 @@ def process_document(
             with _time_limit(limits.timeout):
                 parsed = parser(parse_input)
         except _TimedOut:
-            raise ParseError(f"parsing took longer than parsers.timeout ({limits.timeout:g} s)") from None
+            raise ParseTimeoutError(f"parsing took longer than parsers.timeout ({limits.timeout:g} s)") from None
         except RecursionError:
             raise ParseError("document nesting is too deep to parse") from None
         except MemoryError:
@@ -127,10 +153,8 @@ def process_document(
             metadata=parsed.metadata,
         )
         return DocumentResult(document, elements, relationships, links)
-    except DocumentError as error:
-        return Failed(ref, error.stage, str(error))
     except Exception as error:  # a parser bug must cost one document, not the run
-        return Failed(ref, stage, f"{type(error).__name__}: {error}")
+        return failure(ref, stage, error)
 
 
 def _resolve_link(source: ContentSource, ref: DocumentRef, href: str, text: str, element_id: str) -> Link:

@@ -32,6 +32,7 @@ def link_relationships(doc_id: str, links: list[Link]) -> list[Relationship]:
                 target_doc_id=link.target_doc_id,
                 target_anchor=link.target_anchor,
                 metadata={"text": link.text} if link.text else {},
+                target_path=link.target_path,
             )
         )
     return relationships

@@ -15,6 +15,7 @@ into the exact name, so fetch finds the file again in either mode.
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import re
@@ -156,10 +157,13 @@ class FileSource:
             with open(fd, "rb") as handle:
                 kind = _file_kind(os.fstat(fd).st_mode)
                 if kind is not None:
-                    raise FetchError(f"{ref.path} is not a regular file ({kind})")
+                    raise FetchError(f"{ref.path} is not a regular file ({kind})", retryable=False)
                 data = handle.read(limit + 1)
         except OSError as error:
-            raise FetchError(f"cannot read {ref.path}: {error.strerror}") from None
+            # A missing file or a refused permission will not change by retrying; other I/O might.
+            retryable = error.errno not in (errno.ENOENT, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ELOOP,
+                                            errno.ENOTDIR, errno.ENAMETOOLONG)
+            raise FetchError(f"cannot read {ref.path}: {error.strerror}", retryable=retryable) from None
         if len(data) > limit:
             raise DocumentTooLargeError(
                 f"{ref.path} is larger than max_file_size ({limit} bytes)"

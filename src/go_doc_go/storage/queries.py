@@ -9,8 +9,6 @@ of business logic (procrastinate's approach).
 from __future__ import annotations
 
 import re
-from functools import cache
-from importlib.resources import files
 
 _HEADER = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
 
@@ -29,12 +27,3 @@ def parse_queries(text: str) -> dict[str, str]:
         )
         queries[name] = body.strip().rstrip(";")
     return queries
-
-
-@cache
-def load_queries(package: str, filename: str) -> dict[str, str]:
-    return parse_queries(files(package).joinpath(filename).read_text(encoding="utf-8"))
-
-
-def read_sql(package: str, filename: str) -> str:
-    return files(package).joinpath(filename).read_text(encoding="utf-8")

@@ -58,7 +58,7 @@ def encode_document(result: DocumentResult) -> DocumentRows:
         ],
         relationships=[
             (r.relationship_id, r.doc_id, r.source_id, r.relationship_type, r.target_id,
-             r.target_reference, r.target_doc_id, r.target_anchor, to_json(r.metadata))
+             r.target_reference, r.target_doc_id, r.target_anchor, to_json(r.metadata), r.target_path)
             for r in result.relationships
         ],
         anchors=anchor_rows(result),

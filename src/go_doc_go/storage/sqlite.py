@@ -1,8 +1,10 @@
 """The embedded default store: one SQLite file, WAL, batched writes.
 
-All SQL comes from ``sql/sqlite_schema.sql`` and ``sql/sqlite_queries.sql``.
-Writes happen in one transaction per batch of documents; each document's old
-rows are removed and its new rows inserted inside that transaction.
+SQL lives in ``sql/sqlite/``: ``schema.sql`` (the truth), ``migrations/`` and
+``queries.sql``. Opening an up-to-date store runs no DDL. Writes go into a
+transaction the caller owns (``Store`` protocol in ``base.py``); each document
+is replaced inside its own savepoint, so one document the database refuses
+never costs the rest of its batch.
 """
 
 from __future__ import annotations
@@ -10,170 +12,178 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from go_doc_go.exceptions import StorageError, StoreOpenError
 from go_doc_go.model import DocumentResult
-from go_doc_go.storage.base import LinkCounts, RowFailure, StoredDocument, StoredState
-from go_doc_go.storage.queries import load_queries, read_sql
+from go_doc_go.storage.base import LinkCounts, RowFailure, StoredDocument, StoredState, Touch
+from go_doc_go.storage.migrations import MigrationSet, sqlite_upgrade
+from go_doc_go.storage.queries import parse_queries
 from go_doc_go.storage.rows import DocumentRows, encode_document
 
-_SQL_PACKAGE = "go_doc_go.storage.sql"
-Q = load_queries(_SQL_PACKAGE, "sqlite_queries.sql")
+MIGRATIONS = MigrationSet(
+    package="go_doc_go.storage", folder=("sql", "sqlite"), version_table="store_migrations",
+    marker_table="documents",
+)  # fmt: skip
+Q = parse_queries(MIGRATIONS.read("queries.sql"))
+
+#: What the database may refuse about one document's rows (the others are unaffected).
+_DOCUMENT_ERRORS = (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.DataError,
+                    UnicodeEncodeError, OverflowError, ValueError)  # fmt: skip
 
 
 class SQLiteStore:
-    """``structural`` chooses whether the ``relationships`` view includes the
-    derived structural edges; None keeps whatever the file already has."""
+    """``structural`` records whether the ``relationships`` view includes the derived
+    structural edges; None keeps the store's setting."""
+
+    engine = "sqlite"
 
     def __init__(self, path: str | Path, *, structural: bool | None = None, read_only: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only
         try:
-            if read_only:
-                # No DDL and no write lock: a reader needs only read access to the file.
-                uri = f"{self.path.resolve().as_uri()}?mode=ro"
-                self.db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-                self.db.execute("PRAGMA query_only = ON")
-                self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-                return
-            if self.path.parent and not self.path.parent.exists():
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            self.db.execute("PRAGMA busy_timeout = 30000")
-            self.db.execute("PRAGMA cache_size = -131072")
-            # Checkpoint in large steps: frequent small checkpoints rewrite the same
-            # index pages again and again during a big ingest. close() checkpoints.
-            self.db.execute("PRAGMA wal_autocheckpoint = 50000")
-            self.db.executescript(read_sql(_SQL_PACKAGE, "sqlite_schema.sql"))
-            has_view = self.db.execute(Q["relationships_view_exists"]).fetchone() is not None
-            if structural is not None or not has_view:
-                view = "relationships_view_links_only" if structural is False else "relationships_view_with_structure"
-                self.db.executescript(Q[view])
+            self.db = self._connect()
+            if not read_only:
+                sqlite_upgrade(self.db, MIGRATIONS)
+                if structural is not None:
+                    self._set_setting("structural", "1" if structural else "0")
         except (sqlite3.Error, OSError) as error:
             raise StoreOpenError(f"cannot open SQLite store {self.path}: {_open_problem(self.path, error)}") from None
 
-    # ------------------------------------------------------------ change tracking
+    def _connect(self) -> sqlite3.Connection:
+        if self.read_only:
+            # No DDL and no write lock: a reader needs only read access to the file.
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA query_only = ON")
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return db
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA busy_timeout = 30000")
+        db.execute("PRAGMA cache_size = -131072")
+        # Checkpoint in large steps: frequent small checkpoints rewrite the same
+        # index pages again and again during a big ingest. close() checkpoints.
+        db.execute("PRAGMA wal_autocheckpoint = 50000")
+        return db
 
-    def document_state(self, doc_id: str) -> StoredState | None:
-        row = self.db.execute(Q["document_state"], (doc_id,)).fetchone()
-        return StoredState(*row) if row else None
+    def _set_setting(self, key: str, value: str) -> None:
+        row = self.db.execute(Q["setting_get"], (key,)).fetchone()
+        if row is None or row[0] != value:
+            with self.transaction() as tx:
+                tx.execute(Q["setting_set"], (key, value))
 
-    def document_touch(self, doc_id: str, size: int, mtime_ns: int) -> None:
-        with self._transaction() as db:
-            db.execute(Q["document_touch"], (mtime_ns, size, doc_id))
+    # ------------------------------------------------------------ transactions
 
-    def seen_reset(self) -> None:
-        self.db.execute(Q["seen_create"])
-        self.db.execute(Q["seen_clear"])
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``; database errors become ``StorageError``."""
+        db = self.db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise StorageError(f"cannot write to the SQLite store: {error}") from None
+        try:
+            yield db
+        except BaseException as error:
+            db.execute("ROLLBACK")
+            if isinstance(error, sqlite3.OperationalError):  # disk full, locked, read-only...
+                raise StorageError(f"cannot write to the SQLite store: {error}") from None
+            raise
+        try:
+            db.execute("COMMIT")
+        except sqlite3.Error as error:
+            db.execute("ROLLBACK")
+            raise StorageError(f"cannot write to the SQLite store: {error}") from None
 
-    def seen_mark(self, doc_id: str) -> bool:
-        """Record that this run saw the document; False if it was already seen."""
-        return self.db.execute(Q["seen_mark"], (doc_id,)).rowcount == 1
+    # ------------------------------------------------------------ writes (caller's transaction)
 
-    def unseen_documents(self, source: str) -> list[str]:
-        return [row[0] for row in self.db.execute(Q["unseen_documents"], (source,))]
-
-    # ------------------------------------------------------------ writes
-
-    def store_documents(self, results: Iterable[DocumentResult]) -> list[RowFailure]:
-        return self.store_rows(encode_document(result) for result in results)
-
-    def store_rows(self, documents: Iterable[DocumentRows]) -> list[RowFailure]:
-        """Replace each document, all in one transaction; returns the documents that could not be written.
-
-        Each document is written inside its own savepoint, so a document whose rows
-        the database refuses (an id collision, text it cannot hold) is rolled back
-        alone and reported; the rest of the batch commits. Errors of the database
-        itself (disk full, read-only) still fail the whole batch.
-        """
+    def write_documents(
+        self, tx: sqlite3.Connection, documents: Iterable[DocumentRows], *, pass_token: str
+    ) -> list[RowFailure]:
         failures: list[RowFailure] = []
-        with self._transaction() as db:
-            for rows in documents:
-                db.execute("SAVEPOINT document")
-                try:
-                    self._write(db, rows)
-                except _DOCUMENT_ERRORS as error:
-                    db.execute("ROLLBACK TO document")
-                    failures.append(RowFailure(rows.doc_id, f"{type(error).__name__}: {error}"))
-                db.execute("RELEASE document")
+        for rows in documents:
+            tx.execute("SAVEPOINT document")
+            try:
+                self._write(tx, rows, pass_token)
+            except _DOCUMENT_ERRORS as error:
+                tx.execute("ROLLBACK TO document")
+                failures.append(RowFailure(rows.doc_id, f"{type(error).__name__}: {error}"))
+            tx.execute("RELEASE document")
         return failures
 
-    def _write(self, db: sqlite3.Connection, rows: DocumentRows) -> None:
-        self._remove(db, rows.doc_id)
-        db.execute(Q["document_upsert"], rows.document)
-        db.executemany(Q["element_insert"], rows.elements)
-        db.execute(Q["fts_insert_document"], (rows.doc_id,))
+    def _write(self, tx: sqlite3.Connection, rows: DocumentRows, pass_token: str) -> None:
+        self._remove(tx, rows.doc_id)
+        tx.execute(Q["document_upsert"], (*rows.document, pass_token))
+        tx.executemany(Q["element_insert"], rows.elements)
+        tx.execute(Q["fts_insert_document"], (rows.doc_id,))
         if rows.relationships:
-            db.executemany(Q["relationship_insert"], rows.relationships)
+            tx.executemany(Q["relationship_insert"], rows.relationships)
         if rows.anchors:
-            db.executemany(Q["anchor_insert"], rows.anchors)
+            tx.executemany(Q["anchor_insert"], rows.anchors)
+        tx.execute(Q["links_pending_add"], (rows.doc_id,))
 
-    def delete_documents(self, doc_ids: Iterable[str]) -> int:
+    def touch_documents(self, tx: sqlite3.Connection, touches: Sequence[Touch]) -> None:
+        tx.executemany(Q["document_touch"], [(t.mtime_ns, t.size, t.doc_id) for t in touches])
+
+    def mark_seen(self, tx: sqlite3.Connection, doc_ids: Sequence[str], pass_token: str) -> None:
+        tx.executemany(Q["document_mark_seen"], [(pass_token, doc_id) for doc_id in doc_ids])
+
+    def delete_documents(self, tx: sqlite3.Connection, doc_ids: Iterable[str]) -> int:
         count = 0
-        with self._transaction() as db:
-            for doc_id in doc_ids:
-                self._remove(db, doc_id)
-                count += db.execute(Q["document_delete"], (doc_id,)).rowcount
+        for doc_id in doc_ids:
+            self._remove(tx, doc_id)
+            count += tx.execute(Q["document_delete"], (doc_id,)).rowcount
+            tx.execute(Q["links_unresolve_into"], (doc_id,))
         return count
 
-    def resolve_links(self) -> LinkCounts:
-        """Point links at their target elements; returns the store's link counts afterwards."""
-        with self._transaction() as db:
-            db.execute(Q["links_resolve"])
-        return self.link_counts()
+    def delete_unseen(self, tx: sqlite3.Connection, source: str, pass_token: str) -> int:
+        unseen = [row[0] for row in tx.execute(Q["documents_unseen"], (source, pass_token))]
+        return self.delete_documents(tx, unseen)
 
-    def link_counts(self) -> LinkCounts:
-        return LinkCounts(*self.db.execute(Q["links_count"]).fetchone())
+    def resolve_pending_links(self, tx: sqlite3.Connection) -> int:
+        resolved = tx.execute(Q["links_resolve_pending"]).rowcount
+        tx.execute(Q["links_pending_clear"])
+        return resolved
 
-    # ------------------------------------------------------------ sources
+    def record_source(self, tx: sqlite3.Connection, name: str, location: str) -> None:
+        tx.execute(Q["source_record"], (name, location))
+
+    def _remove(self, tx: sqlite3.Connection, doc_id: str) -> None:
+        tx.execute(Q["fts_delete_document"], (doc_id,))
+        tx.execute(Q["elements_delete_document"], (doc_id,))
+        tx.execute(Q["relationships_delete_document"], (doc_id,))
+        tx.execute(Q["embeddings_delete_document"], (doc_id,))
+        tx.execute(Q["anchors_delete_document"], (doc_id,))
+
+    def store_documents(self, results: Iterable[DocumentResult], *, pass_token: str = "") -> list[RowFailure]:
+        """Encode and write results in one transaction of their own (tests and small tools)."""
+        with self.transaction() as tx:
+            return self.write_documents(tx, [encode_document(r) for r in results], pass_token=pass_token)
+
+    # ------------------------------------------------------------ reads
+
+    def document_states(self, doc_ids: Sequence[str]) -> dict[str, StoredState]:
+        if not doc_ids:
+            return {}
+        rows = self.db.execute(Q["document_states"], (json.dumps(list(doc_ids)),))
+        return {doc_id: StoredState(content, size, mtime) for doc_id, content, size, mtime in rows}
+
+    def link_targets(self, doc_id: str) -> list[str]:
+        return [row[0] for row in self.db.execute(Q["link_targets_of_document"], (doc_id,))]
 
     def source_locations(self) -> dict[str, str]:
         """Which folder each source name stood for when it was last ingested."""
         return dict(self.db.execute(Q["source_names"]).fetchall())
 
-    def source_record(self, name: str, location: str) -> None:
-        with self._transaction() as db:
-            db.execute(Q["source_record"], (name, location))
-
-    def _remove(self, db: sqlite3.Connection, doc_id: str) -> None:
-        db.execute(Q["fts_delete_document"], (doc_id,))
-        db.execute(Q["elements_delete_document"], (doc_id,))
-        db.execute(Q["relationships_delete_document"], (doc_id,))
-        db.execute(Q["embeddings_delete_document"], (doc_id,))
-        db.execute(Q["anchors_delete_document"], (doc_id,))
-
-    class _Tx:
-        def __init__(self, db: sqlite3.Connection) -> None:
-            self.db = db
-
-        def __enter__(self) -> sqlite3.Connection:
-            try:
-                self.db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as error:
-                raise StorageError(f"cannot write to the SQLite store: {error}") from None
-            return self.db
-
-        def __exit__(self, kind: object, error: object, tb: object) -> None:
-            if kind is None:
-                try:
-                    self.db.execute("COMMIT")
-                except sqlite3.Error as commit_error:
-                    self.db.execute("ROLLBACK")
-                    raise StorageError(f"cannot write to the SQLite store: {commit_error}") from None
-                return
-            self.db.execute("ROLLBACK")
-            if isinstance(error, sqlite3.OperationalError):  # disk full, locked, read-only...
-                raise StorageError(f"cannot write to the SQLite store: {_reason(error)}") from None
-
-    def _transaction(self) -> SQLiteStore._Tx:
-        return SQLiteStore._Tx(self.db)
-
-    # ------------------------------------------------------------ reads
+    def link_counts(self) -> LinkCounts:
+        return LinkCounts(*self.db.execute(Q["links_count"]).fetchone())
 
     def find_document(self, doc_id_or_path: str) -> list[StoredDocument]:
         key = doc_id_or_path
@@ -186,7 +196,7 @@ class SQLiteStore:
     def elements_of(self, doc_id: str) -> Iterator[dict[str, Any]]:
         columns = ("element_id", "element_type", "parent_id", "sibling_order",
                    "document_position", "path_segment", "text", "content_hash", "anchor",
-                   "location", "metadata")
+                   "location", "metadata")  # fmt: skip
         for row in self.db.execute(Q["elements_of_document"], (doc_id,)):
             item = dict(zip(columns, row, strict=True))
             item["location"] = json.loads(item["location"])
@@ -196,9 +206,6 @@ class SQLiteStore:
     def children_counts(self, doc_id: str) -> dict[str, int]:
         """Number of children of each element of a document that has any."""
         return dict(self.db.execute(Q["element_children_counts"], (doc_id,)).fetchall())
-
-    def links_of(self, doc_id: str) -> list[tuple[str, str, str | None, str | None]]:
-        return self.db.execute(Q["relationships_from_document"], (doc_id,)).fetchall()
 
     def counts(self) -> tuple[int, int, int]:
         return tuple(self.db.execute(Q["counts"]).fetchone())  # type: ignore[return-value]
@@ -212,20 +219,8 @@ class SQLiteStore:
         self.db.close()
 
 
-#: What the database may refuse about one document's rows (the others are unaffected).
-_DOCUMENT_ERRORS = (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.DataError,
-                    UnicodeEncodeError, OverflowError, ValueError)
-
-
-def _reason(error: BaseException) -> str:
-    """The cause in words; OSError's errno text ("Permission denied") where there is one."""
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    return str(error)
-
-
 def _open_problem(path: Path, error: BaseException) -> str:
-    """Why the file cannot be opened, in the words a user can act on (SQLite only says "unable to open")."""
+    """Why the file cannot be opened, in words a user can act on (SQLite only says "unable to open")."""
     if isinstance(error, OSError) and error.strerror:
         return error.strerror.lower()
     for folder in (path.parent, *path.parent.parents):

@@ -1,6 +1,7 @@
 import pytest
 
-from go_doc_go.storage.queries import load_queries, parse_queries
+from go_doc_go.storage.queries import parse_queries
+from go_doc_go.storage.sqlite import Q
 
 
 def test_named_blocks_drop_comments_and_trailing_semicolon():
@@ -14,5 +15,4 @@ def test_repeated_name_is_an_error():
 
 
 def test_packaged_files_load():
-    sqlite = load_queries("go_doc_go.storage.sql", "sqlite_queries.sql")
-    assert "element_insert" in sqlite and "links_resolve" in sqlite
+    assert "element_insert" in Q and "links_resolve_pending" in Q

@@ -30,6 +30,12 @@ def result(path: str, *paragraphs: str) -> DocumentResult:
     return DocumentResult(document, elements, [link], [])
 
 
+def resolve(store):
+    with store.transaction() as tx:
+        store.resolve_pending_links(tx)
+    return store.link_counts()
+
+
 @pytest.fixture()
 def store(tmp_path):
     s = SQLiteStore(tmp_path / "store.db")
@@ -112,11 +118,11 @@ def test_a_refused_rewrite_keeps_the_previous_version(store):
 
 def test_links_resolve_when_target_arrives(store):
     store.store_documents([result("a.md", "see other")])
-    assert store.resolve_links() == LinkCounts(resolved=0, unresolved=1, anchor_missing=0)
+    assert resolve(store) == LinkCounts(resolved=0, unresolved=1, anchor_missing=0)
     assert store.db.execute("SELECT target_id FROM stored_relationships").fetchone()[0] is None
     other = result("other.md", "target")
     store.store_documents([other])
-    assert store.resolve_links() == LinkCounts(resolved=2, unresolved=0, anchor_missing=0)
+    assert resolve(store) == LinkCounts(resolved=2, unresolved=0, anchor_missing=0)
     header_id = other.elements[1].element_id
     assert store.db.execute("SELECT target_id FROM stored_relationships WHERE doc_id = ?",
                             (make_doc_id("s", "a.md"),)).fetchone()[0] == header_id
@@ -134,7 +140,7 @@ def test_links_resolve_through_any_anchor_and_say_when_it_is_missing(store):
     ]
     source.relationships.extend(more)
     store.store_documents([target, source])
-    assert store.resolve_links() == LinkCounts(resolved=4, unresolved=0, anchor_missing=1)
+    assert resolve(store) == LinkCounts(resolved=4, unresolved=0, anchor_missing=1)
     found = dict(store.db.execute(
         "SELECT r.target_anchor, e.element_type || ':' || e.text || ':' || coalesce(json_extract(r.metadata, "
         "'$.anchor_found'), 'found') FROM stored_relationships r JOIN elements e ON e.element_id = r.target_id "
@@ -144,7 +150,7 @@ def test_links_resolve_through_any_anchor_and_say_when_it_is_missing(store):
     # The anchor appears: the fallback is undone.
     target.elements[0].anchors = ("nowhere",)
     store.store_documents([target])
-    assert store.resolve_links().anchor_missing == 0
+    assert resolve(store).anchor_missing == 0
 
 
 def test_duplicate_anchors_in_a_document_keep_the_first(store):
@@ -172,9 +178,10 @@ def test_read_only_open_runs_no_ddl_and_cannot_write(tmp_path):
 
 def test_sources_remember_their_folder(store):
     assert store.source_locations() == {}
-    store.source_record("docs", "/a/docs")
-    store.source_record("docs-2", "/b/docs")
-    store.source_record("docs", "/c/docs")
+    with store.transaction() as tx:
+        store.record_source(tx, "docs", "/a/docs")
+        store.record_source(tx, "docs-2", "/b/docs")
+        store.record_source(tx, "docs", "/c/docs")
     assert store.source_locations() == {"docs": "/c/docs", "docs-2": "/b/docs"}
 
 
@@ -182,7 +189,8 @@ def test_delete_and_find(store):
     store.store_documents([result("a.md", "x"), result("b/c.md", "y")])
     assert [d.path for d in store.find_document("b/c.md")] == ["b/c.md"]
     assert [d.path for d in store.find_document("s:a.md")] == ["a.md"]
-    assert store.delete_documents([make_doc_id("s", "a.md")]) == 1
+    with store.transaction() as tx:
+        assert store.delete_documents(tx, [make_doc_id("s", "a.md")]) == 1
     assert store.find_document("a.md") == []
     assert store.counts() == (1, 3, 1)
 

@@ -34,24 +34,6 @@ CREATE INDEX IF NOT EXISTS elements_doc_position ON elements (doc_id, document_p
 CREATE INDEX IF NOT EXISTS elements_parent ON elements (parent_id, sibling_order);
 CREATE INDEX IF NOT EXISTS elements_anchor ON elements (doc_id, anchor) WHERE anchor IS NOT NULL;
 
--- Every anchor of every element (a header slug, explicit ids, names inside it):
--- links with a #fragment resolve through this table. One element per anchor and
--- document: the first in document order wins.
-CREATE TABLE IF NOT EXISTS element_anchors (
-    doc_id     TEXT NOT NULL,
-    anchor     TEXT NOT NULL,
-    element_id TEXT NOT NULL,
-    PRIMARY KEY (doc_id, anchor)
-) WITHOUT ROWID;
-
--- Which folder a content source name stands for, so a second folder with the
--- same name is noticed instead of replacing the first one's documents.
-CREATE TABLE IF NOT EXISTS sources (
-    name       TEXT PRIMARY KEY,
-    location   TEXT NOT NULL,
-    first_seen TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-);
-
 -- Relationships that carry information of their own (links; later semantic
 -- edges). Structural edges are derived from elements: see the view below.
 CREATE TABLE IF NOT EXISTS stored_relationships (
@@ -87,3 +69,25 @@ CREATE VIRTUAL TABLE IF NOT EXISTS elements_fts USING fts5 (
     text, content = 'elements', content_rowid = 'rowid'
 );
 
+-- Every relationship: stored ones plus the derived structural edges.
+DROP VIEW IF EXISTS relationships;
+CREATE VIEW relationships AS
+SELECT relationship_id, doc_id, source_id, relationship_type, target_id, target_reference,
+       target_doc_id, target_anchor, metadata
+FROM stored_relationships
+UNION ALL
+SELECT 'contains:' || c.parent_id || ':' || c.element_id, c.doc_id, c.parent_id, 'contains',
+       c.element_id, NULL, NULL, NULL, '{}'
+FROM elements c WHERE c.parent_id IS NOT NULL
+UNION ALL
+SELECT 'contained_by:' || c.element_id || ':' || c.parent_id, c.doc_id, c.element_id, 'contained_by',
+       c.parent_id, NULL, NULL, NULL, '{}'
+FROM elements c WHERE c.parent_id IS NOT NULL
+UNION ALL
+SELECT 'next_sibling:' || a.element_id || ':' || b.element_id, a.doc_id, a.element_id, 'next_sibling',
+       b.element_id, NULL, NULL, NULL, '{}'
+FROM elements a JOIN elements b ON b.parent_id = a.parent_id AND b.sibling_order = a.sibling_order + 1
+UNION ALL
+SELECT 'previous_sibling:' || b.element_id || ':' || a.element_id, b.doc_id, b.element_id, 'previous_sibling',
+       a.element_id, NULL, NULL, NULL, '{}'
+FROM elements a JOIN elements b ON b.parent_id = a.parent_id AND b.sibling_order = a.sibling_order + 1;
