@@ -66,6 +66,10 @@ class ParsersConfig(_Section):
     max_cells: int = Field(default=2_000_000, gt=0)
     max_links: int = Field(default=50_000, gt=0)
     timeout: float = Field(default=60.0, gt=0)
+    #: Address-space limit of each parser process, in MiB (0: none).
+    max_memory_mb: int = Field(default=2048, ge=0)
+    #: A parser process is replaced after this many documents (bounds slow native leaks).
+    recycle_after: int = Field(default=1000, gt=0)
     markdown: MarkdownConfig = Field(default_factory=MarkdownConfig)
 
 

@@ -12,13 +12,12 @@ distributed run takes.
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from itertools import islice
@@ -26,8 +25,8 @@ from typing import Any
 
 from go_doc_go.config import Config, as_config, effective_jobs
 from go_doc_go.exceptions import ConfigError
-from go_doc_go.model import DocumentResult
-from go_doc_go.pipeline import Failed, Unchanged, process_document
+from go_doc_go.pipeline import Failed, Unchanged
+from go_doc_go.pool import DocumentPool, Processed, Result, Task
 from go_doc_go.rules import (
     Admission,
     PassContext,
@@ -39,7 +38,7 @@ from go_doc_go.rules import (
 )
 from go_doc_go.sources import ContentSource, DocumentRef, SkippedPath, open_source
 from go_doc_go.storage import RowFailure, Store, Touch, open_store
-from go_doc_go.storage.rows import DocumentRows, encode_document
+from go_doc_go.storage.rows import DocumentRows
 from go_doc_go.storage.writer import BackgroundWriter
 
 TASK_SIZE = 8  # documents per task sent to a worker process
@@ -111,27 +110,6 @@ ProgressCallback = Callable[[Progress], None]
 
 
 @dataclass(slots=True)
-class _Processed:
-    """A parsed document as it travels back from a worker: rows ready to insert."""
-
-    ref: DocumentRef
-    size: int
-    #: Paths inside the source its links lead to (resolved once, in the pipeline).
-    targets: list[str]
-    rows: DocumentRows
-
-
-_Result = _Processed | Unchanged | Failed
-
-
-@dataclass(frozen=True, slots=True)
-class _Task:
-    ref: DocumentRef
-    depth: int
-    known_hash: str | None
-
-
-@dataclass(slots=True)
 class _WriteBatch:
     """What one store transaction writes."""
 
@@ -141,48 +119,6 @@ class _WriteBatch:
 
     def __bool__(self) -> bool:
         return bool(self.rows or self.seen or self.touches)
-
-
-# ---------------------------------------------------------------- worker side
-
-_worker_config: Config | None = None
-_worker_sources: dict[str, ContentSource] = {}
-
-
-def _init_worker(config_data: dict[str, Any], tune_gc: bool = True) -> None:
-    global _worker_config, _worker_sources
-    if tune_gc:
-        # Parsed trees hold no reference cycles, so frequent young-generation
-        # collections only cost time (about 15% of parsing). Worker processes only.
-        gc.set_threshold(50_000, 50, 100)
-    _worker_config = Config.model_validate(config_data)
-    _worker_sources = {s.name: open_source(s) for s in _worker_config.content_sources}
-
-
-def _process_batch(tasks: list[_Task]) -> list[_Result]:
-    assert _worker_config is not None
-    results: list[_Result] = []
-    for task in tasks:
-        outcome = process_document(
-            _worker_sources[task.ref.source], task.ref, _worker_config, known_hash=task.known_hash
-        )
-        if isinstance(outcome, DocumentResult):
-            targets = [link.target_path for link in outcome.links if link.target_path is not None]
-            outcome = _Processed(task.ref, outcome.document.size, targets, encode_document(outcome))
-        results.append(outcome)
-    return results
-
-
-class _InlineExecutor(Executor):
-    """Runs tasks in this process: ``--jobs 1`` and tests need no pool."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # pragma: no cover - process_document does not raise
-            future.set_exception(error)
-        return future
 
 
 # ---------------------------------------------------------------- driver
@@ -233,7 +169,7 @@ class _Run:
         self.summary = IngestSummary(jobs=effective_jobs(config))
         self.pass_token = new_pass_token()
         self.incomplete_sources: set[str] = set()
-        self.linked_tasks: deque[_Task] = deque()
+        self.linked_tasks: deque[Task] = deque()
         # Documents reached only by links: their smallest depth so far, and where they link
         # (once processed), so a shorter path found later can follow them further.
         self.linked_depth: dict[str, int] = {}
@@ -251,19 +187,13 @@ class _Run:
         if self.on_progress is not None:
             threading.Thread(target=self._count_listing, name="count-listing", daemon=True).start()
         jobs = self.summary.jobs
-        executor: Executor = (
-            _InlineExecutor()
-            if jobs == 1
-            else ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(self.config.model_dump(),))
-        )
-        if jobs == 1:
-            _init_worker(self.config.model_dump(), tune_gc=False)
+        pool = DocumentPool(self.config, jobs)
         self.writer = BackgroundWriter(self.open_writer_store)
         try:
-            self._drain(executor, self._listed_tasks(), max_in_flight=jobs * IN_FLIGHT_PER_JOB)
+            self._drain(pool, self._listed_tasks(), max_in_flight=jobs * IN_FLIGHT_PER_JOB)
             self._flush_writes()
         finally:
-            executor.shutdown(cancel_futures=True)
+            pool.close()
             self.writer.close()
         for rows, failure in self.refused:
             self._store_failed(rows, failure)
@@ -306,7 +236,7 @@ class _Run:
 
     # ------------------------------------------------------------ scheduling
 
-    def _listed_tasks(self) -> Iterator[_Task]:
+    def _listed_tasks(self) -> Iterator[Task]:
         for source in self.sources.values():
             refs = source.iter_documents(self._on_skip)
             while chunk := list(islice(refs, LISTING_CHUNK)):
@@ -319,8 +249,8 @@ class _Run:
                         yield task
         self.discovery_finished = True
 
-    def _next_batch(self, listed: Iterator[_Task]) -> list[_Task]:
-        batch: list[_Task] = []
+    def _next_batch(self, listed: Iterator[Task]) -> list[Task]:
+        batch: list[Task] = []
         while len(batch) < TASK_SIZE:
             if self.linked_tasks:
                 batch.append(self.linked_tasks.popleft())
@@ -333,14 +263,14 @@ class _Run:
             batch.append(task)
         return batch
 
-    def _drain(self, executor: Executor, listed: Iterator[_Task], max_in_flight: int) -> None:
-        in_flight: set[Future[list[_Result]]] = set()
+    def _drain(self, pool: DocumentPool, listed: Iterator[Task], max_in_flight: int) -> None:
+        in_flight: set[Future[list[Result]]] = set()
         while True:
             while len(in_flight) < max_in_flight:
                 batch = self._next_batch(listed)
                 if not batch:
                     break
-                in_flight.add(executor.submit(_process_batch, batch))
+                in_flight.add(pool.submit(batch))
             if not in_flight:
                 return
             finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -349,18 +279,18 @@ class _Run:
                     self._handle(outcome)
             self._maybe_flush()
 
-    def _admit(self, admission: Admission) -> _Task | None:
+    def _admit(self, admission: Admission) -> Task | None:
         """A discovered document: a task to parse it, or None when it is unchanged."""
         self.discovered += 1
         if admission.unchanged:
             self._unchanged(admission.ref, admission.depth)
             return None
-        return _Task(admission.ref, admission.depth, admission.known_hash)
+        return Task(admission.ref, admission.known_hash)
 
     # ------------------------------------------------------------ outcomes
 
-    def _handle(self, outcome: _Result) -> None:
-        if isinstance(outcome, _Processed):
+    def _handle(self, outcome: Result) -> None:
+        if isinstance(outcome, Processed):
             ref = outcome.ref
             self.summary.processed += 1
             self.summary.bytes_processed += outcome.size

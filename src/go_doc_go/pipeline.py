@@ -1,21 +1,18 @@
 """One function turns a document reference into a result: ``process_document``.
 
-Single mode loops over it; a distributed worker calls it once per claim. It
-never knows whether a queue exists. Every failure comes back as ``Failed`` with
-the stage and the cause, so one bad document never stops a run.
+Both drivers run it through ``go_doc_go.pool`` (child processes that hold the
+per-document time and memory limits); it never knows whether a queue exists.
+Every failure comes back as ``Failed`` with the stage, the cause and its kind,
+so one bad document never stops a run.
 """
 
 from __future__ import annotations
 
-import signal
-import threading
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from go_doc_go.config import Config
-from go_doc_go.exceptions import DocumentError, LimitExceededError, ParseError, ParseTimeoutError
+from go_doc_go.exceptions import DocumentError, LimitExceededError, ParseError
 from go_doc_go.model import Document, DocumentResult, Link, flatten, make_doc_id
 from go_doc_go.parsers import ParseInput, get_parser
 from go_doc_go.relationships import link_relationships
@@ -64,33 +61,6 @@ def failure(ref: DocumentRef, stage: str, error: BaseException) -> Failed:
 Outcome = DocumentResult | Unchanged | Failed
 
 
-class _TimedOut(BaseException):
-    """BaseException so parser code that catches Exception cannot swallow it."""
-
-
-@contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    """Bound one document's parse time where a signal timer is available.
-
-    Only the main thread of a process can take signals; elsewhere the limit is
-    not enforced and the element budget remains the guard.
-    """
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def on_alarm(signum: int, frame: object) -> None:
-        raise _TimedOut()
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def process_document(
     source: ContentSource,
     ref: DocumentRef,
@@ -116,14 +86,13 @@ def process_document(
         limits = config.parsers
         parse_input = ParseInput(fetched.data, ref.path, limits)
         try:
-            with _time_limit(limits.timeout):
-                parsed = parser(parse_input)
-        except _TimedOut:
-            raise ParseTimeoutError(f"parsing took longer than parsers.timeout ({limits.timeout:g} s)") from None
+            parsed = parser(parse_input)
         except RecursionError:
             raise ParseError("document nesting is too deep to parse") from None
         except MemoryError:
-            raise ParseError("document needs too much memory to parse") from None
+            raise ParseError(
+                f"document needs more memory to parse than parsers.max_memory_mb ({limits.max_memory_mb}) allows"
+            ) from None
 
         if len(parsed.links) > limits.max_links:  # parsers count as they go; this is the backstop
             raise LimitExceededError("max_links", limits.max_links, f"{len(parsed.links):,} links")

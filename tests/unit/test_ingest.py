@@ -306,23 +306,6 @@ def test_keys_that_look_like_numbered_keys_do_not_collide(tmp_path):
     assert fields == [("@a", "a: 1"), ("@a[1]", "a: 2"), ("@a~21]", "a[1]: 3")]
 
 
-def test_an_id_collision_fails_only_that_document_at_the_relate_stage(tmp_path, monkeypatch):
-    import go_doc_go.model as model
-
-    # Simulate a parser bug: the old, ambiguous escaping of keyed segments.
-    monkeypatch.setattr(model, "key_segment", lambda key: "@" + key.replace("~", "~0").replace("/", "~1"))
-    root = tmp_path / "docs"
-    write(root, "dup.json", '{"a":1,"a":2,"a[1]":3}')
-    write(root, "good.md", "# Good\n")
-    db = tmp_path / "store.db"
-    summary = run(root, db)
-    assert (summary.processed, summary.failed) == (1, 1)
-    [failure] = summary.failures
-    assert (failure.path, failure.stage) == ("dup.json", "relate")
-    assert "@a[1]" in failure.cause
-    assert rows(db, "SELECT path FROM documents") == [("good.md",)]
-
-
 def test_a_document_the_store_refuses_is_a_store_failure_and_the_batch_commits(corpus):
     root, db = corpus
     run(root, db)

@@ -72,3 +72,15 @@ def test_a_path_that_became_a_folder_is_a_permanent_fetch_failure(source, tmp_pa
     os.mkdir(tmp_path / "b.md")
     outcome = process_document(source, ref, Config())
     assert (outcome.stage, outcome.kind, outcome.error_type) == ("fetch", "permanent", "FetchError")
+
+
+def test_an_id_collision_fails_the_document_at_the_relate_stage(source, tmp_path, monkeypatch):
+    import go_doc_go.model as model
+
+    # Simulate a parser bug: the old, ambiguous escaping of keyed segments.
+    monkeypatch.setattr(model, "key_segment", lambda key: "@" + key.replace("~", "~0").replace("/", "~1"))
+    (tmp_path / "dup.json").write_text('{"a":1,"a":2,"a[1]":3}')
+    outcome = process_document(source, source.ref_for("dup.json"), Config())
+    assert isinstance(outcome, Failed)
+    assert (outcome.stage, outcome.kind, outcome.error_type) == ("relate", "permanent", "ElementIdCollisionError")
+    assert "@a[1]" in outcome.cause

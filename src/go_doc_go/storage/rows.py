@@ -11,16 +11,45 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import json
+
 import orjson
 
 from go_doc_go.model import DocumentResult
 
 
 def to_json(value: dict[str, Any]) -> str:
-    """Compact JSON; values JSON cannot hold (dates, sets...) become strings."""
+    """Compact JSON; values JSON cannot hold (dates, sets...) become strings.
+
+    orjson is fast but refuses integers beyond 64 bits (JSON allows them, and
+    real files have them); those documents take the stdlib path.
+    """
     if not value:
         return "{}"
-    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(_plain(value), default=str, ensure_ascii=False, separators=(",", ":"))
+
+
+def _plain(value: Any) -> Any:
+    """A copy the stdlib encoder takes: every mapping key a string (iterative: no recursion limit)."""
+    root: list[Any] = [None]
+    stack: list[tuple[Any, list[Any] | dict[str, Any], Any]] = [(value, root, 0)]
+    while stack:
+        item, parent, slot = stack.pop()
+        if isinstance(item, dict):
+            copy: Any = {}
+            for key, inner in reversed(item.items()):
+                stack.append((inner, copy, key if isinstance(key, str) else str(key)))
+        elif isinstance(item, (list, tuple)):
+            copy = [None] * len(item)
+            for index, inner in enumerate(item):
+                stack.append((inner, copy, index))
+        else:
+            copy = item
+        parent[slot] = copy
+    return root[0]
 
 
 @dataclass(slots=True)

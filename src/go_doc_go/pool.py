@@ -1,0 +1,328 @@
+"""A pool of child processes that run ``process_document``, with per-document limits.
+
+Parsing is CPU-bound and runs C code (libxml2, pulldown-cmark) that no signal
+can interrupt, so the limits hold at a process boundary, as in Tika Pipes:
+
+* **time**: the parent gives each document ``parsers.timeout`` seconds from the
+  moment the child started it (the child reports every document as it
+  finishes, so the parent always knows which one is running). Past that, the
+  child is killed, that document fails with ``ParseTimeoutError`` and the rest
+  of its batch goes to a fresh child;
+* **memory**: each child runs under ``RLIMIT_AS`` = ``parsers.max_memory_mb``;
+  a document that needs more fails with a ``MemoryError``, or, if native code
+  dies of it, with ``ParserCrashedError``;
+* **crashes**: a child that dies (a segfault, the OOM killer) costs the
+  document it was on (``ParserCrashedError``), never the caller;
+* **leaks**: a child is replaced after ``parsers.recycle_after`` documents, so a
+  slow leak in a native library never grows without bound.
+
+Children come from a fork server started once per process with the parsers
+preloaded: a child starts in tens of milliseconds and never inherits the
+caller's threads or open connections. Both drivers use this pool: single mode
+with one child per core, a distributed worker with its own children.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from go_doc_go.config import Config
+from go_doc_go.exceptions import ParserCrashedError, ParseTimeoutError
+from go_doc_go.model import DocumentResult
+from go_doc_go.pipeline import Failed, Unchanged, failure, process_document
+from go_doc_go.sources import ContentSource, DocumentRef, open_source
+from go_doc_go.storage.rows import DocumentRows, encode_document
+
+#: Modules the fork server imports once, so every child starts with them loaded.
+PRELOAD = [
+    "go_doc_go.pool", "go_doc_go.parsers.markdown", "go_doc_go.parsers.html", "go_doc_go.parsers.xml",
+    "go_doc_go.parsers.json", "go_doc_go.parsers.csv", "go_doc_go.parsers.text",
+]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    ref: DocumentRef
+    #: The stored content hash: the same bytes give ``Unchanged`` right after the fetch.
+    known_hash: str | None = None
+
+
+@dataclass(slots=True)
+class Processed:
+    """A document as it comes back from a child: rows ready to insert."""
+
+    ref: DocumentRef
+    size: int
+    #: Paths inside the source its links lead to (resolved once, in the pipeline).
+    targets: list[str]
+    rows: DocumentRows
+
+
+Result = Processed | Unchanged | Failed
+
+
+def process_task(task: Task, config: Config, sources: dict[str, ContentSource]) -> Result:
+    """``process_document`` plus row encoding: what a child does for one task."""
+    outcome = process_document(sources[task.ref.source], task.ref, config, known_hash=task.known_hash)
+    if not isinstance(outcome, DocumentResult):
+        return outcome
+    try:
+        rows = encode_document(outcome)
+    except Exception as error:  # noqa: BLE001 - a value the encoder cannot take costs this document only
+        return failure(task.ref, "relate", error)
+    targets = [link.target_path for link in outcome.links if link.target_path is not None]
+    return Processed(task.ref, outcome.document.size, targets, rows)
+
+
+# ---------------------------------------------------------------- child side
+
+
+def _child_main(conn: Connection, config_data: dict[str, Any]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    config = Config.model_validate(config_data)
+    limit = config.parsers.max_memory_mb
+    if limit:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limit * 1024 * 1024, limit * 1024 * 1024))
+    # Parsed trees hold no reference cycles, so frequent young-generation
+    # collections only cost time (about 15% of parsing).
+    gc.set_threshold(50_000, 50, 100)
+    sources = {s.name: open_source(s) for s in config.content_sources}
+    while True:
+        try:
+            tasks = conn.recv()
+        except EOFError:
+            return
+        if tasks is None:
+            return
+        for task in tasks:
+            conn.send(process_task(task, config, sources))
+
+
+# ---------------------------------------------------------------- parent side
+
+
+@dataclass
+class _Job:
+    tasks: Sequence[Task]
+    future: Future[list[Result]]
+    results: list[Result] = field(default_factory=list)
+
+
+@dataclass
+class _Child:
+    process: Any
+    conn: Connection
+    job: _Job | None = None
+    started: float = 0.0  # when the document now running started
+    documents: int = 0
+
+
+_context: Any = None
+_context_lock = threading.Lock()
+
+
+def _fork_server() -> Any:
+    global _context
+    with _context_lock:
+        if _context is None:
+            _context = multiprocessing.get_context("forkserver")
+            _context.set_forkserver_preload(PRELOAD)
+        return _context
+
+
+class DocumentPool:
+    """``submit(tasks)`` returns a future of their results, in order; limits as in the module docstring."""
+
+    def __init__(self, config: Config, size: int) -> None:
+        self.config = config
+        self.size = max(1, size)
+        self._config_data = config.model_dump()
+        self._timeout = config.parsers.timeout
+        self._recycle_after = config.parsers.recycle_after
+        self._pending: deque[_Job] = deque()
+        self._children: list[_Child] = []
+        self._lock = threading.Lock()
+        self._wake_r, self._wake_w = multiprocessing.Pipe(duplex=False)
+        self._closing = False
+        self._error: BaseException | None = None
+        self.killed = 0  # children killed for a timeout or found dead (for tests and logs)
+        self._thread = threading.Thread(target=self._manage, name="go-doc-go-pool", daemon=True)
+        self._thread.start()
+
+    def submit(self, tasks: Sequence[Task]) -> Future[list[Result]]:
+        future: Future[list[Result]] = Future()
+        with self._lock:
+            if self._closing:
+                raise RuntimeError("the document pool is closed")
+            if self._error is not None:
+                raise self._error
+            self._pending.append(_Job(list(tasks), future))
+        self._wake_w.send_bytes(b"j")
+        return future
+
+    def close(self) -> None:
+        """Finish the submitted work, then stop every child."""
+        with self._lock:
+            self._closing = True
+        self._wake_w.send_bytes(b"c")
+        self._thread.join()
+        self._wake_r.close()
+        self._wake_w.close()
+        if self._error is not None:
+            raise self._error
+
+    def __enter__(self) -> DocumentPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ the managing thread
+
+    def _manage(self) -> None:
+        try:
+            while self._round():
+                pass
+        except BaseException as error:  # noqa: BLE001 - reported to every waiting caller
+            self._error = error
+            self._fail_everything(error)
+        finally:
+            for child in self._children:
+                self._stop(child)
+
+    def _round(self) -> bool:
+        """Dispatch, wait for results or a deadline, handle them; False once closed and idle."""
+        self._dispatch()
+        busy = [c for c in self._children if c.job is not None]
+        with self._lock:
+            if self._closing and not busy and not self._pending:
+                return False
+        now = time.monotonic()
+        timeout = min((c.started + self._timeout - now for c in busy), default=None)
+        ready = wait([self._wake_r, *(c.conn for c in busy)], None if timeout is None else max(timeout, 0))
+        for item in ready:
+            if item is self._wake_r:
+                self._wake_r.recv_bytes()
+                continue
+            child = next(c for c in busy if c.conn is item)
+            self._receive(child)
+        now = time.monotonic()
+        for child in busy:
+            if child.job is not None and now - child.started > self._timeout:
+                self._lose(child, ParseTimeoutError(
+                    f"parsing took longer than parsers.timeout ({self._timeout:g} s); the parser was stopped"
+                ))
+        return True
+
+    def _dispatch(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    return
+                idle = next((c for c in self._children if c.job is None), None)
+                if idle is None and len(self._children) >= self.size:
+                    return
+                job = self._pending.popleft()
+            child = idle or self._spawn()
+            child.job = job
+            child.started = time.monotonic()
+            child.conn.send(job.tasks[len(job.results):])
+
+    def _spawn(self) -> _Child:
+        ctx = _fork_server()
+        parent_end, child_end = ctx.Pipe()
+        process = ctx.Process(target=_child_main, args=(child_end, self._config_data), daemon=True,
+                              name="go-doc-go-parser")
+        process.start()
+        child_end.close()
+        child = _Child(process, parent_end)
+        self._children.append(child)
+        return child
+
+    def _receive(self, child: _Child) -> None:
+        job = child.job
+        assert job is not None
+        try:
+            result = child.conn.recv()
+        except (EOFError, OSError):
+            child.process.join(5)
+            self._lose(child, ParserCrashedError(f"the parser process died ({_exit_reason(child.process.exitcode)})"))
+            return
+        job.results.append(result)
+        child.documents += 1
+        child.started = time.monotonic()
+        if len(job.results) < len(job.tasks):
+            if child.conn.poll():  # the next result is already here
+                self._receive(child)
+            return
+        child.job = None
+        job.future.set_result(job.results)
+        if child.documents >= self._recycle_after:
+            self._stop(child)
+            self._children.remove(child)
+
+    def _lose(self, child: _Child, error: BaseException) -> None:
+        """The child is dead or hung: fail the document it was on, give the rest to another child."""
+        job = child.job
+        assert job is not None
+        self.killed += 1
+        self._kill(child)
+        self._children.remove(child)
+        task = job.tasks[len(job.results)]
+        job.results.append(failure(task.ref, "parse", error))
+        if len(job.results) == len(job.tasks):
+            job.future.set_result(job.results)
+        else:
+            with self._lock:
+                self._pending.appendleft(job)
+
+    def _kill(self, child: _Child) -> None:
+        if child.process.is_alive():
+            child.process.kill()
+        child.process.join(5)
+        child.conn.close()
+
+    def _stop(self, child: _Child) -> None:
+        try:
+            child.conn.send(None)
+        except OSError:
+            pass
+        child.process.join(5)
+        if child.process.is_alive():
+            self._kill(child)
+        else:
+            child.conn.close()
+
+    def _fail_everything(self, error: BaseException) -> None:
+        with self._lock:
+            jobs = list(self._pending) + [c.job for c in self._children if c.job is not None]
+            self._pending.clear()
+        for job in jobs:
+            if not job.future.done():
+                job.future.set_exception(error)
+
+
+def _exit_reason(code: int | None) -> str:
+    if code is None:
+        return "no exit status"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (killed: out of memory?)" if -code == signal.SIGKILL else ""
+        return f"{name}{hint}"
+    return f"exit code {code}"
+

@@ -1,0 +1,100 @@
+"""The document pool: results in order, children recycled, and hostile parsers cost one document.
+
+The hostile cases run the real CLI in a subprocess whose parser registry a
+``sitecustomize`` module extends with a parser that hangs inside C code, kills
+its own process, or eats memory. The fork server and its children import it
+too, exactly as they would import a misbehaving native library.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+from go_doc_go.config import config_from_dict
+from go_doc_go.pool import DocumentPool, Processed, Task
+from go_doc_go.sources.file import FileSource
+
+HOSTILE_PARSER = '''
+import os
+import re
+import signal
+
+from go_doc_go.parsers import text
+
+
+def parse(doc):
+    body = doc.data
+    if b"HANG" in body:
+        re.match(r"(a+)+$", "a" * 64 + "b")  # catastrophic backtracking: C code, holds the GIL
+    if b"CRASH" in body:
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if b"EAT" in body:
+        hoard = bytearray(3 * 1024 ** 3)
+        return hoard
+    return text.parse(doc)
+'''
+
+SITECUSTOMIZE = '''
+import os
+if os.environ.get("GDG_HOSTILE_PARSER"):
+    import go_doc_go.parsers
+    go_doc_go.parsers.PARSER_MODULES["text"] = "hostile_parser"
+'''
+
+
+def test_hostile_parsers_cost_one_document_each(tmp_path):
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "hostile_parser.py").write_text(HOSTILE_PARSER)
+    (hooks / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("hang", "crash", "eat"):
+        (docs / f"{name}.txt").write_text(name.upper())
+    for i in range(6):
+        (docs / f"fine{i}.txt").write_text(f"fine document {i}")
+    config = tmp_path / "config.yaml"
+    config.write_text(textwrap.dedent(f"""\
+        storage: {{path: {tmp_path / 's.db'}}}
+        content_sources: [{{name: docs, base_path: {docs}}}]
+        parsers: {{timeout: 3, max_memory_mb: 1024}}
+        processing: {{jobs: 2}}
+    """))
+    env = {**os.environ, "GDG_HOSTILE_PARSER": "1",
+           "PYTHONPATH": os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")])}
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "go_doc_go.cli.main", "ingest", "--config", str(config), "--json"],
+                            capture_output=True, text=True, timeout=300, env=env)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["processed"] == 6
+    failures = {f["path"]: f for f in summary["failures"]}
+    assert set(failures) == {"hang.txt", "crash.txt", "eat.txt"}
+    assert "parsers.timeout (3 s)" in failures["hang.txt"]["cause"]
+    assert failures["hang.txt"]["kind"] == "retryable"
+    assert "SIGSEGV" in failures["crash.txt"]["cause"] and failures["crash.txt"]["kind"] == "retryable"
+    assert "parsers.max_memory_mb (1024)" in failures["eat.txt"]["cause"]
+    assert all(f["stage"] == "parse" for f in failures.values())
+    assert elapsed < 120, "a guard against a hang, not a benchmark"
+
+
+def test_results_come_back_in_order_and_children_are_recycled(tmp_path):
+    for i in range(7):
+        (tmp_path / f"d{i}.md").write_text(f"# Doc {i}\n\nText {i}.\n")
+    config = config_from_dict({"content_sources": [{"name": "s", "base_path": str(tmp_path)}],
+                               "parsers": {"recycle_after": 2}})
+    source = FileSource(config.content_sources[0])
+    pids = set()
+    with DocumentPool(config, 1) as pool:
+        first = pool.submit([Task(source.ref_for(f"d{i}.md")) for i in range(3)]).result(timeout=60)
+        assert [r.ref.path for r in first] == ["d0.md", "d1.md", "d2.md"]
+        assert all(isinstance(r, Processed) for r in first)
+        for i in range(3, 7):
+            pids.update(c.process.pid for c in pool._children)
+            [result] = pool.submit([Task(source.ref_for(f"d{i}.md"))]).result(timeout=60)
+            assert result.rows.elements[1][7] == f"Doc {i}"
+    assert len(pids) >= 2, "a child is replaced after recycle_after documents"
