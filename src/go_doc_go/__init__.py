@@ -1,16 +1,37 @@
-"""go-doc-go: turn collections of documents into a structured, searchable knowledge store."""
+"""go-doc-go: turn collections of documents into a structured, searchable knowledge store.
 
-from go_doc_go.config import Config, config_from_dict, load_config, run_id
-from go_doc_go.exceptions import ConfigError, GoDocGoError
-from go_doc_go.ingest import IngestSummary, ingest_documents
+The public names are loaded on first use, so ``import go_doc_go.model`` (what a
+parser process or a worker imports first) pays for nothing it does not use.
+"""
 
-__all__ = [
-    "Config",
-    "ConfigError",
-    "GoDocGoError",
-    "IngestSummary",
-    "config_from_dict",
-    "ingest_documents",
-    "load_config",
-    "run_id",
-]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from go_doc_go.config import Config, config_from_dict, load_config, run_id
+    from go_doc_go.exceptions import ConfigError, GoDocGoError
+    from go_doc_go.ingest import IngestSummary, ingest_documents
+
+_WHERE = {
+    "Config": "go_doc_go.config",
+    "config_from_dict": "go_doc_go.config",
+    "load_config": "go_doc_go.config",
+    "run_id": "go_doc_go.config",
+    "ConfigError": "go_doc_go.exceptions",
+    "GoDocGoError": "go_doc_go.exceptions",
+    "IngestSummary": "go_doc_go.ingest",
+    "ingest_documents": "go_doc_go.ingest",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'go_doc_go' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
