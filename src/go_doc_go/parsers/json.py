@@ -251,7 +251,7 @@ def _scalar(value: Any) -> tuple[str, Any]:
     return shown, shown
 
 
-def _looks_like_link(value: str) -> bool:
+def looks_like_link(value: str) -> bool:
     if not value or len(value) > _MAX_LINK_CHARS or any(ch.isspace() for ch in value):
         return False
     lowered = value.lower()
@@ -322,7 +322,7 @@ class _Builder:
         return node
 
     def link(self, value: Any, text: str, node: ParsedNode) -> None:
-        if isinstance(value, str) and _looks_like_link(value):
+        if isinstance(value, str) and looks_like_link(value):
             self.budget.spend_link()
             self.result.links.append(ParsedLink(href=value, text=text, node=node))
 
