@@ -61,6 +61,7 @@ from go_doc_go.parsers.base import ElementBudget, ParseInput, guarded, new_root
 _LINK_EXTENSIONS = (".md", ".html", ".htm", ".json", ".xml", ".csv", ".txt")
 _MAX_LINK_CHARS = 2048
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_WHITESPACE = re.compile(r"\s")
 
 # A string, even an unterminated one (it then runs to the end): one match per
 # string, so scanning is linear whatever the input.
@@ -69,6 +70,9 @@ _COMMENTS = re.compile(rf"({_STRING})|//[^\n\r]*|/\*[\s\S]*?(?:\*/|\Z)")
 _TRAILING_COMMA = re.compile(rf"({_STRING})|,(\s*[\]}}])")
 _STRINGS = re.compile(_STRING)
 _NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+
+
+_FIELD, _ITEM = ElementType.JSON_FIELD, ElementType.JSON_ITEM
 
 
 class _Members(list):  # type: ignore[type-arg]
@@ -184,17 +188,21 @@ def _escape(segment: str) -> str:
     return segment.replace("~", "~0").replace("/", "~1")
 
 
+_OBJECTS = (_Members, dict)
+_CONTAINERS = (_Members, dict, list, tuple)
+
+
 def _is_object(value: Any) -> bool:
-    return isinstance(value, (_Members, dict))
+    return isinstance(value, _OBJECTS)
 
 
 def _is_container(value: Any) -> bool:
-    return isinstance(value, (_Members, dict, list, tuple))
+    return isinstance(value, _CONTAINERS)
 
 
 def _entries(value: Any) -> list[tuple[str | None, Any]]:
     if isinstance(value, _Members):
-        return list(value)
+        return value
     if isinstance(value, dict):
         return [(key_text(name), member) for name, member in value.items()]
     return [(None, entry) for entry in value]
@@ -209,15 +217,15 @@ def key_text(name: Any) -> str:
 
 
 def _value_type(value: Any) -> str:
-    if value is None:
-        return "null"
+    if isinstance(value, str):
+        return "string"
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, (int, float)):
         return "number"
-    if isinstance(value, str):
-        return "string"
-    if _is_object(value):
+    if value is None:
+        return "null"
+    if isinstance(value, _OBJECTS):
         return "object"
     if isinstance(value, (list, tuple)):
         return "array"
@@ -252,7 +260,9 @@ def _scalar(value: Any) -> tuple[str, Any]:
 
 
 def looks_like_link(value: str) -> bool:
-    if not value or len(value) > _MAX_LINK_CHARS or any(ch.isspace() for ch in value):
+    if not value or len(value) > _MAX_LINK_CHARS or ("." not in value and "://" not in value):
+        return False
+    if _WHITESPACE.search(value):
         return False
     lowered = value.lower()
     for scheme in ("http://", "https://"):
@@ -306,25 +316,29 @@ class _Builder:
     def member(self, name: str | None, index: int, value: Any, pointer: str) -> ParsedNode:
         """The field/item node of one member, with its scalar value if it has one."""
         self.budget.spend()
-        location = {**self.location, "json_pointer": pointer}
+        location = {**self.location, "json_pointer": pointer} if self.location else {"json_pointer": pointer}
+        value_type = _value_type(value)
+        if value_type == "object" or value_type == "array":
+            text = name if name is not None else ""
+            if name is not None:
+                metadata = {"key": name, "value_type": value_type}
+                return ParsedNode(_FIELD, text=text, key=name, metadata=metadata, location=location)
+            metadata = {"index": index, "value_type": value_type}
+            return ParsedNode(_ITEM, text=text, metadata=metadata, location=location)
+        shown, meta_value = (value, value) if value_type == "string" else _scalar(value)
         if name is not None:
-            node = ParsedNode(ElementType.JSON_FIELD, key=name, metadata={"key": name}, location=location)
+            metadata = {"key": name, "value_type": value_type, "value": meta_value}
+            node = ParsedNode(_FIELD, text=f"{name}: {shown}", key=name, metadata=metadata, location=location)
         else:
-            node = ParsedNode(ElementType.JSON_ITEM, metadata={"index": index}, location=location)
-        node.metadata["value_type"] = _value_type(value)
-        if _is_container(value):
-            node.text = name if name is not None else ""
-        else:
-            shown, meta_value = _scalar(value)
-            node.text = f"{name}: {shown}" if name is not None else shown
-            node.metadata["value"] = meta_value
+            metadata = {"index": index, "value_type": value_type, "value": meta_value}
+            node = ParsedNode(_ITEM, text=shown, metadata=metadata, location=location)
+        if value_type == "string" and looks_like_link(value):
             self.link(value, name if name is not None else shown, node)
         return node
 
-    def link(self, value: Any, text: str, node: ParsedNode) -> None:
-        if isinstance(value, str) and looks_like_link(value):
-            self.budget.spend_link()
-            self.result.links.append(ParsedLink(href=value, text=text, node=node))
+    def link(self, href: str, text: str, node: ParsedNode) -> None:
+        self.budget.spend_link()
+        self.result.links.append(ParsedLink(href=href, text=text, node=node))
 
     def flatten_into(self, target: ParsedNode, value: Any, pointer: str) -> None:
         """Every member below ``value``, in document order, as children of ``target``."""
@@ -356,7 +370,7 @@ def build_tree(
     Returns the node of the top value.
     """
     builder = _Builder(result, budget, location or {})
-    if not _is_container(top):
+    if not isinstance(top, _CONTAINERS):
         item = builder.member(None, 0, top, "")
         del item.metadata["index"]
         return root.add(item)
@@ -369,8 +383,9 @@ def build_tree(
         pending: list[tuple[Any, ParsedNode, str, int]] = []
         for index, (name, member) in enumerate(_entries(value)):
             child_pointer = f"{pointer}/{_escape(name) if name is not None else index}"
-            child = node.add(builder.member(name, index, member, child_pointer))
-            if not _is_container(member):
+            child = builder.member(name, index, member, child_pointer)
+            node.children.append(child)
+            if not isinstance(member, _CONTAINERS):
                 continue
             if budget.keeps(level + 1):
                 budget.spend()
