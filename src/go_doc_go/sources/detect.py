@@ -108,12 +108,15 @@ def type_from_name(path: str) -> str | None:
     found = NAMES.get(name)
     if found is not None:
         return found
+    extension = posixpath.splitext(name)[1]
+    if extension in BINARY_EXTENSIONS:
+        return None  # makefile.cpython-311.pyc is bytecode, whatever its name starts with
     for prefix, doc_type in _NAME_PREFIXES:
         if name.startswith(prefix):
             return doc_type
     if name.startswith(".") and name.endswith("ignore"):
         return "text"
-    return EXTENSIONS.get(posixpath.splitext(name)[1])
+    return EXTENSIONS.get(extension)
 
 
 def type_from_extension(path: str) -> str | None:

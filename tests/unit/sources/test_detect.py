@@ -24,7 +24,7 @@ from go_doc_go.sources.file import FileSource
         (".gitignore", "text"), (".dockerignore", "text"), ("LICENSE", "text"), ("notes.rst", "text"),
         (".vscode/settings.json", "json"), ("tsconfig.jsonc", "json"), ("a.ipynb", "json"),
         ("README.MD", "markdown"), ("page.htm", "html"), ("feed.xml", "xml"), ("data.tsv", "csv"),
-        ("image.png", None), ("archive.tar.gz", None), ("noext", None), ("file.unknown", None),
+        ("image.png", None), ("__pycache__/makefile.cpython-311.pyc", None), ("Dockerfile.tar.gz", None), ("archive.tar.gz", None), ("noext", None), ("file.unknown", None),
     ],
 )  # fmt: skip
 def test_type_from_name(path, doc_type):
