@@ -11,7 +11,8 @@ A stream of several documents (``---``) gives one top value per document
 under the root, and every location then also has ``document`` (0-based), so
 the ids of the first document do not change when a second one is added.
 
-Aliases are expanded (``<<: *defaults`` merges work as users expect). Before
+Unknown tags (``!!python/name:x``, ``!Ref x``) give the value they tag:
+nothing is imported or called. Aliases are expanded (``<<: *defaults`` merges work as users expect). Before
 building, one pass over the loaded graph (each distinct node visited once)
 finds recursive aliases and the size the expansion would have, so an alias
 bomb costs nothing: it is stored as text, like a file the loader rejects
@@ -31,7 +32,37 @@ from go_doc_go.parsers.base import ElementBudget, ParseInput, guarded, new_root
 from go_doc_go.parsers.json import build_tree, title_of
 from go_doc_go.parsers.text import as_fallback
 
-_LOADER = getattr(_yaml, "CSafeLoader", _yaml.SafeLoader)
+_SAFE_LOADER: Any = getattr(_yaml, "CSafeLoader", _yaml.SafeLoader)
+
+
+class _Loader(_SAFE_LOADER):  # type: ignore[misc, valid-type]
+    """The safe loader, reading an unknown tag as the plain value it tags.
+
+    ``!!python/name:pkg.func`` (mkdocs.yml) or ``!Ref`` (CloudFormation) then
+    give the text ``pkg.func`` instead of failing the file. Nothing is ever
+    imported or called: only str, list and dict are built.
+    """
+
+
+_NAME_TAGS = ("tag:yaml.org,2002:python/name:", "tag:yaml.org,2002:python/module:")
+
+
+def _untagged(loader: Any, node: _yaml.Node) -> Any:
+    if isinstance(node, _yaml.MappingNode):
+        return loader.construct_mapping(node)
+    if isinstance(node, _yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    value = loader.construct_scalar(node)
+    if not value:
+        # !!python/name:pkg.func carries its value in the tag.
+        for prefix in _NAME_TAGS:
+            if node.tag.startswith(prefix):
+                return node.tag[len(prefix) :]
+    return value
+
+
+_Loader.add_constructor(None, _untagged)
+_LOADER = _Loader
 
 
 class _Recursive(Exception):

@@ -101,13 +101,28 @@ def test_small_aliases_are_expanded():
         ("a: 1\n b: 2\n", "invalid YAML: mapping values are not allowed in this context at line 2"),
         ("? [a, b]\n: 1\n", "invalid YAML: found unhashable key at line 1"),
         ("[" * 2000 + "]" * 2000, "invalid YAML: exceeded maximum nesting depth at line 1"),
-        ("!!python/object:os.system {}\n", "invalid YAML: could not determine a constructor"),
     ],
 )
 def test_invalid_yaml_falls_back_to_text(data, reason):
     result = run(data)
     assert result.metadata["parse_fallback"].startswith(reason)
     assert result.root.children[0].element_type is ElementType.PARAGRAPH
+
+
+def test_unknown_tags_give_the_plain_value_and_run_nothing():
+    data = (
+        "emoji_index: !!python/name:material.extensions.emoji.twemoji\n"
+        "boom: !!python/object/apply:os.system [echo hacked]\n"
+        "ref: !Ref MyBucket\n"
+        "obj: !!python/object:collections.OrderedDict {a: 1}\n"
+    )
+    result = run(data, "mkdocs.yml")
+    assert "parse_fallback" not in result.metadata
+    paths = by_path(result)
+    assert paths["root/json_object[0]/@emoji_index"].text == "emoji_index: material.extensions.emoji.twemoji"
+    assert paths["root/json_object[0]/@boom/json_array[0]/json_item[0]"].text == "echo hacked"
+    assert paths["root/json_object[0]/@ref"].text == "ref: MyBucket"
+    assert paths["root/json_object[0]/@obj/json_object[0]/@a"].text == "a: 1"
 
 
 def test_depth_is_flattened_with_exact_pointers():
