@@ -63,9 +63,7 @@ def blocks(doc: ParseInput, element_type: ElementType, metadata: dict[str, Any] 
         line += count("\n", pos, start)
         last = line + count("\n", start, end)
         spend(1)
-        node = ParsedNode(element_type, text=match.group(), location=line_range(line, last))
-        if metadata is not None:
-            node.metadata = metadata
-        children.append(node)
+        meta = {} if metadata is None else metadata
+        children.append(ParsedNode(element_type, match.group(), meta, line_range(line, last)))
         line, pos = last, end
     return root
