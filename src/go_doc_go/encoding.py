@@ -5,8 +5,9 @@ Order, first match wins:
 1. a byte order mark (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE);
 2. an encoding the format declared (XML declaration, HTML ``<meta charset>``),
    passed in by the parser, when Python knows the codec;
-3. strict UTF-8 (the fast, common case);
-4. UTF-16/32 without a BOM, recognised by the pattern of zero bytes;
+3. UTF-16/32 without a BOM, recognised by the pattern of zero bytes (before
+   UTF-8, because ASCII written in UTF-16 is also valid UTF-8, with NULs);
+4. strict UTF-8 (the fast, common case);
 5. charset-normalizer's best guess over a bounded sample;
 6. UTF-8 with invalid bytes replaced by U+FFFD.
 
@@ -125,6 +126,11 @@ def decode(data: bytes, declared: str | None = None) -> DecodedText:
     name = codec_name(declared)
     if name is not None and name not in ("utf-8", "utf-16", "utf-32"):
         return _decode_with(data, name, "declared")
+    if b"\x00" in data[:4096]:
+        # ASCII text in UTF-16/32 is also valid UTF-8 (with NULs): the zero pattern decides first.
+        name = zero_pattern_encoding(data)
+        if name is not None:
+            return _decode_with(data, name, "zero-pattern")
     try:
         return DecodedText(data.decode("utf-8"), "utf-8", "utf-8")
     except UnicodeDecodeError as error:

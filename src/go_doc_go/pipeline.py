@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from go_doc_go.config import Config
 from go_doc_go.exceptions import DocumentError, LimitExceededError, ParseError
 from go_doc_go.model import Document, DocumentResult, Link, flatten, make_doc_id
-from go_doc_go.parsers import ParseInput, get_parser
+from go_doc_go.parsers import ParseInput, parse_document
 from go_doc_go.relationships import link_relationships
 from go_doc_go.sources import ContentSource, DocumentRef
 from go_doc_go.encoding import looks_binary
@@ -82,11 +82,11 @@ def process_document(
         doc_type = ref.doc_type or "text"
         if doc_type in TEXT_TYPES and looks_binary(fetched.data[:8192]):
             raise ParseError(f"binary content in a file of type {doc_type}")
-        parser = get_parser(doc_type)
         limits = config.parsers
         parse_input = ParseInput(fetched.data, ref.path, limits)
         try:
-            parsed = parser(parse_input)
+            # A sniffed type whose parser fails is parsed as text (parsers.parse_document).
+            doc_type, parsed = parse_document(doc_type, parse_input, sniffed=ref.sniffed)
         except RecursionError:
             raise ParseError("document nesting is too deep to parse") from None
         except MemoryError:

@@ -1,11 +1,17 @@
-"""Parsers, one module per format, chosen by document type through one registry."""
+"""Parsers, one module per format, chosen by document type through one registry.
+
+``parse_document`` is what the pipeline calls: the parser of the type, and
+for a type that was only sniffed from the content, plain text when that
+parser fails (``metadata["sniffed_as"]`` and ``metadata["parse_fallback"]``
+say so). A limit error is never turned into a fallback: it fails the document.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from importlib import import_module
 
-from go_doc_go.exceptions import ParseError
+from go_doc_go.exceptions import LimitExceededError, ParseError
 from go_doc_go.model import ParseResult
 from go_doc_go.parsers.base import ParseInput
 
@@ -19,6 +25,10 @@ PARSER_MODULES: dict[str, str] = {
     "csv": "go_doc_go.parsers.csv",
     "json": "go_doc_go.parsers.json",
     "xml": "go_doc_go.parsers.xml",
+    "yaml": "go_doc_go.parsers.yaml",
+    "toml": "go_doc_go.parsers.toml",
+    "ini": "go_doc_go.parsers.ini",
+    "code": "go_doc_go.parsers.code",
 }
 
 _loaded: dict[str, Parser] = {}
@@ -34,4 +44,19 @@ def get_parser(doc_type: str) -> Parser:
     return parser
 
 
-__all__ = ["PARSER_MODULES", "ParseInput", "Parser", "get_parser"]
+def parse_document(doc_type: str, doc: ParseInput, *, sniffed: bool = False) -> tuple[str, ParseResult]:
+    """``(type stored, result)``: the type's parser, or text when a sniffed guess fails to parse."""
+    parser = get_parser(doc_type)
+    if not sniffed or doc_type == "text":
+        return doc_type, parser(doc)
+    try:
+        return doc_type, parser(doc)
+    except LimitExceededError:
+        raise
+    except ParseError as error:
+        from go_doc_go.parsers.text import as_fallback
+
+        return "text", as_fallback(doc, str(error), sniffed_as=doc_type)
+
+
+__all__ = ["PARSER_MODULES", "ParseInput", "Parser", "get_parser", "parse_document"]

@@ -17,6 +17,12 @@ Text choices (no node repeats the whole file):
   empty; ``metadata`` holds the shape (rows, columns, delimiter, has_header);
 * root: empty.
 
+Size: rows are read and turned into nodes one at a time (only the first
+21 records are held, for the header vote), so a 10 MB, 1,000,000-cell file is
+stored whole. Rows, the table and the root spend ``parsers.max_elements``;
+cells spend ``parsers.max_cells`` (both failures name the key, the limit and
+the value met). The data cells of one column share one metadata dict.
+
 Locations: cells ``{"row": r, "column": c}``, rows and the header
 ``{"row": r, "line_start": a, "line_end": b}``; ``r`` is the 0-based record
 index in the file (the header is record 0), lines are 1-based physical lines,
@@ -30,6 +36,7 @@ import io
 import itertools
 import re
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from go_doc_go.model import ElementType, ParsedNode, ParseResult
@@ -43,10 +50,16 @@ _HEADER_CHECK_ROWS = 20
 _FIELD_SIZE_LIMIT = 10 * 1024 * 1024
 _DELIMITERS = ",;\t|:"
 _ROW_SEPARATOR = " | "
+#: The children of every cell: one shared empty tuple instead of a list per cell
+#: (a cell never gets children; appending to it would fail loudly, not corrupt).
+_LEAF: Any = ()
 
 
 def parse(doc: ParseInput) -> ParseResult:
     return guarded("CSV", _parse, doc, invalid=(_csv.Error,))
+
+
+Record = tuple[int, list[str], int, int]  # (record index, cells, line_start, line_end)
 
 
 def _parse(doc: ParseInput) -> ParseResult:
@@ -58,74 +71,86 @@ def _parse(doc: ParseInput) -> ParseResult:
 
     # Process-wide setting; bounded so one enormous field cannot eat memory.
     _csv.field_size_limit(_FIELD_SIZE_LIMIT)
-
     dialect = _sniff_dialect(text, doc.path)
-    delimiter = dialect.delimiter
+    records = _records(_csv.reader(io.StringIO(text, newline=""), dialect))
+    head = list(itertools.islice(records, _HEADER_CHECK_ROWS + 1))
+    if not head:
+        return result
+    has_header = _has_header([cells for _, cells, _, _ in head])
+    header_names: list[str] = list(head[0][1]) if has_header else []
 
-    records: list[tuple[int, list[str], int, int]] = []  # (row index, cells, line_start, line_end)
-    reader = _csv.reader(io.StringIO(text, newline=""), dialect)
+    budget = ElementBudget(doc.limits)
+    budget.spend()  # root
+    budget.spend()
+    table = root.add(ParsedNode(ElementType.TABLE, text=_ROW_SEPARATOR.join(header_names)))
+    rows, columns, last_line = _add_rows(table, itertools.chain(head, records), header_names, has_header, budget)
+    delimiter = dialect.delimiter
+    table.metadata = {
+        "rows": rows - (1 if has_header else 0),
+        "columns": columns,
+        "delimiter": delimiter,
+        "has_header": has_header,
+        "headers": header_names,
+    }
+    table.location = line_range(head[0][2], last_line)
+    result.metadata = {"delimiter": delimiter, "has_header": has_header, "columns": columns}
+    return result
+
+
+def _records(reader: Any) -> Iterator[Record]:
+    """The non-blank records as the reader yields them (nothing is held)."""
     previous_line = 0
-    row_index = 0
-    for cells in reader:
+    for row_index, cells in enumerate(reader):
         line_start = previous_line + 1
         previous_line = reader.line_num
         if cells and not (len(cells) == 1 and not cells[0].strip()):
-            records.append((row_index, cells, line_start, reader.line_num))
-        row_index += 1
-    if not records:
-        return result
+            yield row_index, cells, line_start, previous_line
 
-    has_header = _has_header([cells for _, cells, _, _ in records[: _HEADER_CHECK_ROWS + 1]])
-    header_names: list[str] = list(records[0][1]) if has_header else []
-    columns = max(len(cells) for _, cells, _, _ in records)
 
-    budget = ElementBudget(doc.limits)
-    budget.spend(0)  # root
-    budget.spend(1)
-    table = root.add(
-        ParsedNode(
-            ElementType.TABLE,
-            text=_ROW_SEPARATOR.join(header_names),
-            metadata={
-                "rows": len(records) - (1 if has_header else 0),
-                "columns": columns,
-                "delimiter": delimiter,
-                "has_header": has_header,
-                "headers": header_names,
-            },
-            location=line_range(records[0][2], records[-1][3]),
+def _add_rows(
+    table: ParsedNode,
+    records: Iterator[Record],
+    header_names: list[str],
+    has_header: bool,
+    budget: ElementBudget,
+) -> tuple[int, int, int]:
+    """Build one row node and its cells per record, as the records are read.
+
+    Rows spend ``parsers.max_elements``, cells ``parsers.max_cells``. The data
+    cells of one column share one metadata dict (nothing mutates element
+    metadata after parsing: ``model.flatten`` and ``storage.rows`` only read
+    it), and cells share one empty ``children`` tuple, which keeps a
+    million-cell table's memory per cell small.
+    Returns the number of records, the widest row and the last line.
+    """
+    column_meta: list[dict[str, Any]] = []
+    rows = columns = last_line = 0
+    spend, spend_cell = budget.spend, budget.spend_cell
+    row_type, cell_type = ElementType.TABLE_ROW, ElementType.TABLE_CELL
+    for r, cells, line_start, line_end in records:
+        is_header = has_header and rows == 0
+        spend()
+        row = ParsedNode(
+            ElementType.TABLE_HEADER if is_header else row_type,
+            text=_ROW_SEPARATOR.join(cells),
+            metadata={"cells": len(cells)},
+            location={"row": r, **line_range(line_start, line_end)},
         )
-    )
-
-    def column_name(c: int) -> Any:
-        if c < len(header_names) and header_names[c].strip():
-            return header_names[c]
-        return c
-
-    for position, (r, cells, line_start, line_end) in enumerate(records):
-        is_header = has_header and position == 0
-        budget.spend(2)
-        row = table.add(
-            ParsedNode(
-                ElementType.TABLE_HEADER if is_header else ElementType.TABLE_ROW,
-                text=_ROW_SEPARATOR.join(cells),
-                metadata={"cells": len(cells)},
-                location={"row": r, **line_range(line_start, line_end)},
-            )
-        )
+        table.children.append(row)
+        add = row.children.append
+        while len(column_meta) < len(cells):
+            c = len(column_meta)
+            name = header_names[c] if c < len(header_names) and header_names[c].strip() else c
+            column_meta.append({"column": name, "header": False})
         for c, value in enumerate(cells):
-            budget.spend(3)
-            row.add(
-                ParsedNode(
-                    ElementType.TABLE_CELL,
-                    text=value,
-                    metadata={"column": value if is_header else column_name(c), "header": is_header},
-                    location={"row": r, "column": c},
-                )
-            )
-
-    result.metadata = {"delimiter": delimiter, "has_header": has_header, "columns": columns}
-    return result
+            spend_cell()
+            meta = {"column": value, "header": True} if is_header else column_meta[c]
+            location = {"row": r, "column": c}
+            add(ParsedNode(cell_type, text=value, metadata=meta, location=location, children=_LEAF))
+        rows += 1
+        columns = max(columns, len(cells))
+        last_line = line_end
+    return rows, columns, last_line
 
 
 def _sample(text: str) -> str:

@@ -1,12 +1,15 @@
-"""JSON parser: root > the top value, objects and arrays as nested nodes.
+"""JSON parser, and the tree builder the TOML and YAML parsers share.
 
-Tree rules:
+Tree rules (``build_tree``, used for JSON, TOML and YAML alike):
 
-* object -> ``json_object``; each member -> ``json_field`` with ``key`` set to
-  the member name, so its element id follows the name, not its position;
-* array -> ``json_array``; each entry -> ``json_item`` (unkeyed: numbered);
+* object/mapping/table -> ``json_object``; each member -> ``json_field`` with
+  ``key`` set to the member name, so its element id follows the name, not its
+  position;
+* array/sequence -> ``json_array``; each entry -> ``json_item`` (unkeyed: numbered);
 * a scalar value lives in its field/item: text ``"name: value"`` for a field,
-  ``"value"`` for an item, metadata ``{"value": v, "value_type": t}``;
+  ``"value"`` for an item, metadata ``{"value": v, "value_type": t}``
+  (``t`` is ``string``, ``number``, ``boolean``, ``null``, and for TOML/YAML
+  also ``datetime``, ``date``, ``time`` (ISO text) or ``binary`` (base64));
 * an object/array value becomes a child of its field/item.
 
 Container text (no node repeats its subtree, so deep documents stay linear):
@@ -17,26 +20,59 @@ holding a container has empty text. Sizes are in ``metadata["size"]``.
 Location: ``{"json_pointer": "/a/0/b"}`` (RFC 6901, ``~`` -> ``~0``, ``/`` ->
 ``~1``); the root and the top value both have pointer ``""``.
 
-Hostile input: ``json.loads``'s C decoder raises ``RecursionError`` as soon as
-nesting passes the interpreter's recursion limit (~1000), which becomes a
-ParseError ("nesting too deep") without building anything; shallower nesting is
-held to ``parsers.max_depth`` by the element budget (level = containers
-enclosing a node, the top value is level 1). Duplicate member names are all kept, in order.
+Depth: the level of a container is the number of containers enclosing it
+plus one (the top value is level 1). A container past ``parsers.max_depth``
+is not opened: its members and items, at any depth below, become children of
+the deepest container kept, in document order, each with its exact pointer
+and its full text (``metadata["flattened_at_depth"]`` on the document).
+
+JSON specifics:
+
+* strict ``json.loads`` first (NaN/Infinity accepted as the stdlib does,
+  duplicate member names all kept, in order);
+* when that fails, JSON with comments (``//``, ``/* */``) and trailing commas
+  (JSONC: editor ``settings.json``, ``tsconfig.json``) is accepted: a linear,
+  string-aware scanner removes them, then strict ``json.loads`` again, and the
+  document gets ``metadata["jsonc"] = True``. Anything else stays a ParseError
+  "invalid JSON" with the decoder's message;
+* the C decoder cannot go deeper than the interpreter's recursion limit
+  (about 1,000 levels). Such a document is a ParseError that names that limit
+  and the document's nesting depth (measured by a linear scan, only then).
+
+String values that look like links (``http(s)://``, or a relative path to a
+document type we ingest) become links, each spending ``parsers.max_links``.
 """
 
 from __future__ import annotations
 
+import base64
+import datetime as _dt
 import json as _json
 import math
 import re
+import sys
+from itertools import accumulate
 from typing import Any
 
+from go_doc_go.exceptions import ParseError
 from go_doc_go.model import ElementType, ParsedLink, ParsedNode, ParseResult
 from go_doc_go.parsers.base import ElementBudget, ParseInput, guarded, new_root
 
 _LINK_EXTENSIONS = (".md", ".html", ".htm", ".json", ".xml", ".csv", ".txt")
 _MAX_LINK_CHARS = 2048
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_WHITESPACE = re.compile(r"\s")
+
+# A string, even an unterminated one (it then runs to the end): one match per
+# string, so scanning is linear whatever the input.
+_STRING = r'"[^"\\]*(?:\\[\s\S][^"\\]*)*(?:"|\\?\Z)'
+_COMMENTS = re.compile(rf"({_STRING})|//[^\n\r]*|/\*[\s\S]*?(?:\*/|\Z)")
+_TRAILING_COMMA = re.compile(rf"({_STRING})|,(\s*[\]}}])")
+_STRINGS = re.compile(_STRING)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+
+
+_FIELD, _ITEM = ElementType.JSON_FIELD, ElementType.JSON_ITEM
 
 
 class _Members(list):  # type: ignore[type-arg]
@@ -54,17 +90,90 @@ def _parse(doc: ParseInput) -> ParseResult:
     result = ParseResult(root=root)
     if not text.strip():
         return result
-
-    # The C decoder guards its recursion: past the interpreter's recursion
-    # limit it raises RecursionError at once (mapped to ParseError in parse()).
-    # Shallower documents are held to parsers.max_depth by the budget below.
-    value = _json.loads(text, object_pairs_hook=_Members, parse_constant=_constant)
-
+    value, jsonc = _loads(text, doc.path)
     budget = ElementBudget(doc.limits)
     budget.spend(0)
-    result.title = _title(value)
-    _build(value, root, result, budget)
-    return result
+    result.title = title_of(value)
+    build_tree(value, root, result, budget)
+    if jsonc:
+        result.metadata["jsonc"] = True
+    return budget.finish(result)
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def _decode(text: str) -> Any:
+    return _json.loads(text, object_pairs_hook=_Members, parse_constant=_constant)
+
+
+def _loads(text: str, path: str) -> tuple[Any, bool]:
+    """The decoded value, and whether it needed JSONC (comments, trailing commas)."""
+    try:
+        try:
+            return _decode(text), False
+        except ValueError as error:
+            stripped = strip_jsonc(text)
+            if stripped == text:
+                raise ParseError(f"invalid JSON in {path}: {error}") from None
+            try:
+                return _decode(stripped), True
+            except ValueError as jsonc_error:
+                # It has comments or trailing commas: the error after removing them is the one to fix.
+                raise ParseError(
+                    f"invalid JSON in {path}: {jsonc_error} (read as JSON with comments)"
+                ) from None
+    except RecursionError:
+        depth = nesting_depth(text)
+        limit = sys.getrecursionlimit()
+        raise ParseError(
+            f"JSON {path}: nesting too deep to parse: depth {depth:,}, the JSON decoder "
+            f"parses fewer than {limit:,} levels (Python's recursion limit)"
+        ) from None
+
+
+def strip_jsonc(text: str) -> str:
+    """``text`` without ``//`` and ``/* */`` comments and trailing commas.
+
+    Linear time (every regular expression alternative consumes what it
+    matches, unterminated strings and comments included) and string contents
+    are never touched. A block comment becomes as many newlines as it held,
+    so the decoder's line numbers stay right.
+    """
+    if "/" in text:
+        text = _COMMENTS.sub(_keep_string_or_blank, text)
+    if "," in text:
+        text = _TRAILING_COMMA.sub(_keep_string_or_bracket, text)
+    return text
+
+
+def _keep_string_or_blank(match: re.Match[str]) -> str:
+    if match.group(1) is not None:
+        return match.group(1)
+    return " " + "\n" * match.group(0).count("\n")
+
+
+def _keep_string_or_bracket(match: re.Match[str]) -> str:
+    """Drop a comma before ``]``/``}`` only when it follows a value (``[,]`` stays invalid).
+
+    The look back covers only the whitespace just before this comma, so the
+    whole pass stays linear.
+    """
+    if match.group(1) is not None:
+        return match.group(1)
+    text, before = match.string, match.start() - 1
+    while before >= 0 and text[before] in " \t\r\n":
+        before -= 1
+    if before < 0 or text[before] in "[{,":
+        return match.group(0)
+    return match.group(2)
+
+
+def nesting_depth(text: str) -> int:
+    """Deepest bracket nesting outside strings (linear; run only when the decoder gave up)."""
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
+    steps = (1 if ch in "[{" else -1 for ch in brackets)
+    return max(accumulate(steps, initial=0))
 
 
 def _constant(name: str) -> float:
@@ -72,22 +181,63 @@ def _constant(name: str) -> float:
     return float(name.replace("Infinity", "inf"))
 
 
+# ---------------------------------------------------------------- values
+
+
 def _escape(segment: str) -> str:
     return segment.replace("~", "~0").replace("/", "~1")
 
 
+_OBJECTS = (_Members, dict)
+_CONTAINERS = (_Members, dict, list, tuple)
+
+
+def _is_object(value: Any) -> bool:
+    return isinstance(value, _OBJECTS)
+
+
+def _is_container(value: Any) -> bool:
+    return isinstance(value, _CONTAINERS)
+
+
+def _entries(value: Any) -> list[tuple[str | None, Any]]:
+    if isinstance(value, _Members):
+        return value
+    if isinstance(value, dict):
+        return [(key_text(name), member) for name, member in value.items()]
+    return [(None, entry) for entry in value]
+
+
+def key_text(name: Any) -> str:
+    """A member name as text: YAML keys may be numbers, booleans, dates or null."""
+    if isinstance(name, str):
+        return name
+    shown, _ = _scalar(name)
+    return shown
+
+
 def _value_type(value: Any) -> str:
-    if value is None:
-        return "null"
+    if isinstance(value, str):
+        return "string"
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, (int, float)):
         return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, _Members):
+    if value is None:
+        return "null"
+    if isinstance(value, _OBJECTS):
         return "object"
-    return "array"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    if isinstance(value, _dt.datetime):
+        return "datetime"
+    if isinstance(value, _dt.date):
+        return "date"
+    if isinstance(value, _dt.time):
+        return "time"
+    if isinstance(value, bytes):
+        return "binary"
+    return "string"
 
 
 def _scalar(value: Any) -> tuple[str, Any]:
@@ -97,11 +247,22 @@ def _scalar(value: Any) -> tuple[str, Any]:
     if isinstance(value, float) and not math.isfinite(value):
         shown = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
         return shown, shown
-    return _json.dumps(value), value
+    if value is None or isinstance(value, (bool, int, float)):
+        return _json.dumps(value), value
+    if isinstance(value, (_dt.date, _dt.time)):
+        shown = value.isoformat()
+        return shown, shown
+    if isinstance(value, bytes):
+        shown = base64.b64encode(value).decode("ascii")
+        return shown, shown
+    shown = str(value)
+    return shown, shown
 
 
-def _looks_like_link(value: str) -> bool:
-    if not value or len(value) > _MAX_LINK_CHARS or any(ch.isspace() for ch in value):
+def looks_like_link(value: str) -> bool:
+    if not value or len(value) > _MAX_LINK_CHARS or ("." not in value and "://" not in value):
+        return False
+    if _WHITESPACE.search(value):
         return False
     lowered = value.lower()
     for scheme in ("http://", "https://"):
@@ -114,94 +275,123 @@ def _looks_like_link(value: str) -> bool:
     return any(name.endswith(ext) and len(name) > len(ext) for ext in _LINK_EXTENSIONS)
 
 
-def _title(value: Any) -> str | None:
-    if not isinstance(value, _Members):
+def title_of(value: Any) -> str | None:
+    """A top-level ``title`` member, else ``name``, when it is non-empty text."""
+    if not _is_object(value):
         return None
     found: dict[str, str] = {}
-    for name, member in value:
+    for name, member in _entries(value):
         if name in ("title", "name") and isinstance(member, str) and member.strip():
             found.setdefault(name, member.strip())
     return found.get("title") or found.get("name")
 
 
-def _container(value: Any, pointer: str) -> ParsedNode:
-    if isinstance(value, _Members):
+# ---------------------------------------------------------------- tree
+
+
+def _container(value: Any, pointer: str, location: dict[str, Any]) -> ParsedNode:
+    if _is_object(value):
+        names = [name for name, _ in _entries(value)]
         return ParsedNode(
             ElementType.JSON_OBJECT,
-            text=", ".join(name for name, _ in value),
-            metadata={"size": len(value)},
-            location={"json_pointer": pointer},
+            text=", ".join(names),
+            metadata={"size": len(names)},
+            location={**location, "json_pointer": pointer},
         )
     return ParsedNode(
         ElementType.JSON_ARRAY,
         metadata={"size": len(value)},
-        location={"json_pointer": pointer},
+        location={**location, "json_pointer": pointer},
     )
 
 
-def _build(top: Any, root: ParsedNode, result: ParseResult, budget: ElementBudget) -> None:
-    # Work items: a container value to expand, the node that represents it, its
-    # pointer and its nesting level (the top value is level 1).
-    stack: list[tuple[Any, ParsedNode, str, int]] = []
+class _Builder:
+    """Builds the nodes of one value tree; explicit stacks, no recursion on the document."""
 
-    if isinstance(top, (_Members, list)):
-        budget.spend(1)
-        node = root.add(_container(top, ""))
-        stack.append((top, node, "", 1))
-    else:
-        budget.spend(1)
-        shown, meta_value = _scalar(top)
-        item = root.add(
-            ParsedNode(
-                ElementType.JSON_ITEM,
-                text=shown,
-                metadata={"value": meta_value, "value_type": _value_type(top)},
-                location={"json_pointer": ""},
-            )
-        )
-        _maybe_link(top, shown, item, result)
+    __slots__ = ("result", "budget", "location")
 
+    def __init__(self, result: ParseResult, budget: ElementBudget, location: dict[str, Any]) -> None:
+        self.result, self.budget, self.location = result, budget, location
+
+    def member(self, name: str | None, index: int, value: Any, pointer: str) -> ParsedNode:
+        """The field/item node of one member, with its scalar value if it has one."""
+        self.budget.spend()
+        location = {**self.location, "json_pointer": pointer} if self.location else {"json_pointer": pointer}
+        value_type = _value_type(value)
+        if value_type == "object" or value_type == "array":
+            text = name if name is not None else ""
+            if name is not None:
+                metadata = {"key": name, "value_type": value_type}
+                return ParsedNode(_FIELD, text=text, key=name, metadata=metadata, location=location)
+            metadata = {"index": index, "value_type": value_type}
+            return ParsedNode(_ITEM, text=text, metadata=metadata, location=location)
+        shown, meta_value = (value, value) if value_type == "string" else _scalar(value)
+        if name is not None:
+            metadata = {"key": name, "value_type": value_type, "value": meta_value}
+            node = ParsedNode(_FIELD, text=f"{name}: {shown}", key=name, metadata=metadata, location=location)
+        else:
+            metadata = {"index": index, "value_type": value_type, "value": meta_value}
+            node = ParsedNode(_ITEM, text=shown, metadata=metadata, location=location)
+        if value_type == "string" and looks_like_link(value):
+            self.link(value, name if name is not None else shown, node)
+        return node
+
+    def link(self, href: str, text: str, node: ParsedNode) -> None:
+        self.budget.spend_link()
+        self.result.links.append(ParsedLink(href=href, text=text, node=node))
+
+    def flatten_into(self, target: ParsedNode, value: Any, pointer: str) -> None:
+        """Every member below ``value``, in document order, as children of ``target``."""
+        iterators = [(iter(enumerate(_entries(value))), pointer)]
+        while iterators:
+            entries, base = iterators[-1]
+            step = next(entries, None)
+            if step is None:
+                iterators.pop()
+                continue
+            index, (name, member) = step
+            child_pointer = f"{base}/{_escape(name) if name is not None else index}"
+            target.add(self.member(name, index, member, child_pointer))
+            if _is_container(member):
+                iterators.append((iter(enumerate(_entries(member))), child_pointer))
+
+
+def build_tree(
+    top: Any,
+    root: ParsedNode,
+    result: ParseResult,
+    budget: ElementBudget,
+    location: dict[str, Any] | None = None,
+) -> ParsedNode:
+    """Add the nodes of one decoded value under ``root`` (rules in the module docstring).
+
+    ``top`` may hold ``_Members``/dicts, lists/tuples and scalars. ``location``
+    is merged into every node's location (YAML streams add ``document``).
+    Returns the node of the top value.
+    """
+    builder = _Builder(result, budget, location or {})
+    if not isinstance(top, _CONTAINERS):
+        item = builder.member(None, 0, top, "")
+        del item.metadata["index"]
+        return root.add(item)
+    budget.spend()
+    top_node = root.add(_container(top, "", builder.location))
+    # Work items: a container value to expand, the node representing it, its pointer, its level.
+    stack: list[tuple[Any, ParsedNode, str, int]] = [(top, top_node, "", 1)]
     while stack:
         value, node, pointer, level = stack.pop()
-        entries = (
-            [(name, member) for name, member in value]
-            if isinstance(value, _Members)
-            else [(None, entry) for entry in value]
-        )
         pending: list[tuple[Any, ParsedNode, str, int]] = []
-        for index, (name, member) in enumerate(entries):
+        for index, (name, member) in enumerate(_entries(value)):
             child_pointer = f"{pointer}/{_escape(name) if name is not None else index}"
-            child_level = level + 1
-            budget.spend(child_level)
-            if name is not None:
-                child = ParsedNode(
-                    ElementType.JSON_FIELD,
-                    key=name,
-                    metadata={"key": name},
-                    location={"json_pointer": child_pointer},
-                )
+            child = builder.member(name, index, member, child_pointer)
+            node.children.append(child)
+            if not isinstance(member, _CONTAINERS):
+                continue
+            if budget.keeps(level + 1):
+                budget.spend()
+                inner = child.add(_container(member, child_pointer, builder.location))
+                pending.append((member, inner, child_pointer, level + 1))
             else:
-                child = ParsedNode(
-                    ElementType.JSON_ITEM,
-                    metadata={"index": index},
-                    location={"json_pointer": child_pointer},
-                )
-            node.add(child)
-            if isinstance(member, (_Members, list)):
-                child.text = name if name is not None else ""
-                child.metadata["value_type"] = _value_type(member)
-                budget.spend(child_level)
-                inner = child.add(_container(member, child_pointer))
-                pending.append((member, inner, child_pointer, child_level))
-            else:
-                shown, meta_value = _scalar(member)
-                child.text = f"{name}: {shown}" if name is not None else shown
-                child.metadata["value"] = meta_value
-                child.metadata["value_type"] = _value_type(member)
-                _maybe_link(member, name if name is not None else shown, child, result)
+                builder.flatten_into(node, member, child_pointer)
         stack.extend(reversed(pending))
-
-
-def _maybe_link(value: Any, text: str, node: ParsedNode, result: ParseResult) -> None:
-    if isinstance(value, str) and _looks_like_link(value):
-        result.links.append(ParsedLink(href=value, text=text, node=node))
+    return top_node

@@ -17,6 +17,9 @@ class DocumentRef:
     doc_type: str | None
     size: int
     mtime_ns: int
+    #: True when ``doc_type`` was guessed from the content (no known name or
+    #: extension): a guess whose parser fails is stored as text instead.
+    sniffed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

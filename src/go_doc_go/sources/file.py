@@ -28,7 +28,7 @@ from go_doc_go.config import ContentSourceConfig
 from go_doc_go.exceptions import ConfigError, DocumentTooLargeError, FetchError, OutsideRootError
 from go_doc_go.model import content_hash, make_doc_id, normalize_path
 from go_doc_go.sources.base import DocumentRef, FetchedDocument, OnSkip, SkippedPath
-from go_doc_go.sources.detect import sniff_type, type_from_extension
+from go_doc_go.sources.detect import is_binary_name, sniff_type, type_from_name
 from go_doc_go.sources.globs import excludes_folder, matches_any
 
 SNIFF_BYTES = 4096
@@ -194,9 +194,12 @@ class FileSource:
 
     def _ref(self, relative: str, info: os.stat_result) -> DocumentRef:
         """``relative`` is the OS form; the ref carries the stored form."""
-        doc_type = type_from_extension(relative)
-        if doc_type is None:
+        # The name decides (sources.detect); only other files are sniffed.
+        doc_type = type_from_name(relative)
+        sniffed = doc_type is None and not is_binary_name(relative)
+        if sniffed:
             doc_type = self._sniff(relative)
+            sniffed = doc_type is not None
         path = stored_path(relative)
         return DocumentRef(
             source=self.name,
@@ -205,6 +208,7 @@ class FileSource:
             doc_type=doc_type,
             size=info.st_size,
             mtime_ns=info.st_mtime_ns,
+            sniffed=sniffed,
         )
 
     def _sniff(self, relative: str) -> str | None:

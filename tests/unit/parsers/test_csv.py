@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from go_doc_go.exceptions import ParseError
+from go_doc_go.exceptions import LimitExceededError, ParseError
 from go_doc_go.model import ElementType, flatten
 from go_doc_go.parsers import get_parser
 from go_doc_go.parsers.csv import parse
@@ -143,16 +143,48 @@ def test_empty_file_is_root_only(data):
     assert result.links == []
 
 
-def test_invalid_utf8_is_replaced():
-    result = run(b"a,b\n\xff\xfe,ok\n")
+def test_latin1_is_decoded_as_cp1252():
+    result = run(b"name,city\nJos\xe9,K\xf6ln\nAn\xefs,S\xe8te\n")
     [table] = result.root.children
-    assert "\ufffd" in table.children[-1].children[0].text
+    assert texts(table.children[1]) == ["Jos\u00e9", "K\u00f6ln"]
+    assert texts(table.children[2]) == ["An\u00efs", "S\u00e8te"]
 
 
-def test_element_budget():
-    data = "\n".join(f"{i},{i + 1}" for i in range(100))
-    with pytest.raises(ParseError, match="max_elements"):
-        run(data, max_elements=50)
+def test_utf16_with_bom():
+    result = run("id,label\n1,caf\u00e9\n".encode("utf-16"))
+    [table] = result.root.children
+    assert texts(table.children[1]) == ["1", "caf\u00e9"]
+
+
+def test_rows_count_as_elements_and_cells_as_cells():
+    data = "\n".join(",".join(str(r * 10 + c) for c in range(10)) for r in range(200))
+    result = run(data, max_elements=205)  # 200 rows + table + root; the 2,000 cells do not count
+    assert len(result.root.children[0].children) == 200
+    with pytest.raises(LimitExceededError, match=r"more than 199 elements \(limit parsers.max_elements = 199\)"):
+        run(data, max_elements=199)
+    with pytest.raises(LimitExceededError, match=r"more than 1,999 table cells \(limit parsers.max_cells = 1,999\)"):
+        run(data, max_cells=1999)
+    assert len(flatten("doc", run(data, max_cells=2000).root)[0]) == 1 + 1 + 200 + 2000
+
+
+def test_cells_of_a_column_share_their_metadata():
+    result = run("name,age\nAlice,30\nBob,25\n")
+    header, first, second = result.root.children[0].children
+    assert first.children[1].metadata is second.children[1].metadata == {"column": "age", "header": False}
+    assert header.children[1].metadata == {"column": "age", "header": True}
+    assert first.children[0].metadata is not first.children[1].metadata
+
+
+@pytest.mark.slow
+def test_ten_megabyte_csv_is_stored_whole():
+    line = ",".join(f"value{c}xxx" for c in range(10)) + "\n"
+    data = ",".join(f"column{c}" for c in range(10)) + "\n" + line * 100_000
+    assert len(data) > 10_000_000
+    result = run(data)
+    [table] = result.root.children
+    assert table.metadata["rows"] == 100_000 and table.metadata["columns"] == 10
+    elements, _ = flatten("doc", result.root)
+    assert len(elements) == 1 + 1 + 100_001 + 1_000_010
 
 
 def test_oversized_field_is_parse_error():

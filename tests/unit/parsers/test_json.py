@@ -4,10 +4,10 @@ import time
 
 import pytest
 
-from go_doc_go.exceptions import ParseError
+from go_doc_go.exceptions import LimitExceededError, ParseError
 from go_doc_go.model import ElementType, flatten
 from go_doc_go.parsers import get_parser
-from go_doc_go.parsers.json import parse
+from go_doc_go.parsers.json import nesting_depth, parse, strip_jsonc
 from tests.unit.parsers.trees import by_path, parse_data
 
 
@@ -165,27 +165,114 @@ def test_deep_nesting_is_parse_error_quickly():
     depth = 100_000
     for data in ("[" * depth + "]" * depth, '{"a":' * depth + "1" + "}" * depth):
         start = time.perf_counter()
-        with pytest.raises(ParseError, match="nesting too deep"):
+        with pytest.raises(ParseError, match="nesting too deep") as caught:
             run(data)
         assert time.perf_counter() - start < 2
+        assert "depth 100,000" in str(caught.value) and "recursion limit" in str(caught.value)
 
 
-def test_nesting_beyond_max_depth_is_parse_error():
+def test_depth_measure_ignores_brackets_in_strings():
+    data = '[["[[[[", "{{{{"], {"a": "]]]]"}]'
+    assert nesting_depth(data) == 2
+    assert nesting_depth('"unterminated [[[') == 0
+
+
+def test_nesting_beyond_max_depth_is_flattened():
+    data = '{"a": {"b": [{"c": 1, "d": {"e": "deep"}}, 2], "f": 3}, "g": 4}'
+    result = run(data, max_depth=2)
+    assert result.metadata == {"flattened_at_depth": 2}
+    paths = by_path(result)
+    # Levels 1 (top object) and 2 (the object under "a") are kept ...
+    kept = paths["root/json_object[0]/@a/json_object[0]"]
+    assert kept.element_type == "json_object"
+    # ... everything deeper is a child of that object, in document order, pointers exact.
+    below = [(e.path_segment, e.text, e.location["json_pointer"]) for e in paths.values() if e.parent_id == kept.element_id]
+    assert below == [
+        ("@b", "b", "/a/b"),
+        ("json_item[0]", "", "/a/b/0"),
+        ("@c", "c: 1", "/a/b/0/c"),
+        ("@d", "d", "/a/b/0/d"),
+        ("@e", "e: deep", "/a/b/0/d/e"),
+        ("json_item[1]", "2", "/a/b/1"),
+        ("@f", "f: 3", "/a/f"),
+    ]
+    assert paths["root/json_object[0]/@g"].text == "g: 4"
+    assert not any(e.element_type == "json_array" for e in paths.values())
+
+
+def test_nesting_at_max_depth_is_kept_whole():
     data = "[" * 30 + "]" * 30
-    with pytest.raises(ParseError, match="max_depth"):
-        run(data, max_depth=10)
-    result = run(data, max_depth=40)
+    result = run(data, max_depth=30)
+    assert result.metadata == {}
     elements, _ = flatten("doc", result.root)
     assert len(elements) == 1 + 30 + 29
+    assert sum(e.element_type == "json_array" for e in elements) == 30
+
+
+def test_nesting_beyond_max_depth_keeps_every_value():
+    depth = 500  # deeper than the default max_depth (100), shallower than the decoder's limit
+    data = '{"k": ' * depth + '"bottom"' + "}" * depth
+    result = run(data)
+    assert result.metadata == {"flattened_at_depth": 100}
+    elements, _ = flatten("doc", result.root)
+    assert sum(e.element_type == "json_object" for e in elements) == 100
+    assert sum(e.element_type == "json_field" for e in elements) == depth
+    last = elements[-1]
+    assert last.text == "k: bottom"
+    assert last.location["json_pointer"] == "/k" * depth
+    assert len({e.element_id for e in elements}) == len(elements)
 
 
 @pytest.mark.parametrize(
     "data",
-    ['{"a": 1,}', "{'a': 1}", "[1, 2", '{"a" 1}', "nul", "1 2", "9" * 5000, b"\xff\xfe{"],
+    ["{'a': 1}", "[1, 2", '{"a" 1}', "nul", "1 2", "9" * 5000, b"\xff\xfe{", "[1,,]", "{,}", "[ ,]", "[1,,]"],
 )
 def test_invalid_json_is_parse_error(data):
+    with pytest.raises(ParseError, match="invalid JSON"):
+        run(data)
+
+
+def test_invalid_json_message_is_the_decoders():
+    with pytest.raises(ParseError, match=r"invalid JSON in doc.json: Expecting ',' delimiter: line 3 .*with comments"):
+        run('{\n  /* a\n comment */ "a": 1 "b": 2}')
+
+
+def test_jsonc_comments_and_trailing_commas():
+    data = """// VS Code settings
+{
+    /* editor */
+    "editor.fontSize": 14, // trailing comment
+    "files.exclude": {"**/.git": true, "**/*.pyc": true,},
+    "url": "http://example.com/a//b", "glob": "/* not a comment */",
+    "list": [1, 2, /* inline */ 3,],
+}
+"""
+    result = run(data)
+    assert result.metadata["jsonc"] is True
+    paths = by_path(result)
+    assert paths["root/json_object[0]/@editor.fontSize"].text == "editor.fontSize: 14"
+    assert paths["root/json_object[0]/@url"].text == "url: http://example.com/a//b"
+    assert paths["root/json_object[0]/@glob"].text == "glob: /* not a comment */"
+    assert paths["root/json_object[0]/@files.exclude/json_object[0]"].text == "**/.git, **/*.pyc"
+    assert [i.text for i in result.root.children[0].children[4].children[0].children] == ["1", "2", "3"]
+
+
+def test_strict_json_is_not_marked_jsonc():
+    assert "jsonc" not in run('{"a": "// not a comment", "b": [1, 2]}').metadata
+
+
+def test_jsonc_strip_keeps_strings_and_lines():
+    assert strip_jsonc('{"a,]": "//x", /* c\n d */ "b": [1,] }') == '{"a,]": "//x",  \n "b": [1] }'
+    assert strip_jsonc('"esc \\" // still in string"') == '"esc \\" // still in string"'
+
+
+@pytest.mark.parametrize("unit", ["/*", '"\\', "//", ",", '"', "/* */,"])
+def test_jsonc_scanner_is_linear_on_hostile_input(unit):
+    data = unit * (2_000_000 // len(unit))
+    start = time.perf_counter()
     with pytest.raises(ParseError):
         run(data)
+    assert time.perf_counter() - start < 2
 
 
 def test_empty_is_root_only():
@@ -193,11 +280,23 @@ def test_empty_is_root_only():
     assert result.root.children == []
 
 
-def test_element_budget():
-    with pytest.raises(ParseError, match="max_elements"):
+def test_element_budget_names_the_limit():
+    with pytest.raises(LimitExceededError, match=r"more than 50 elements \(limit parsers.max_elements = 50\)"):
         run("[" + ",".join("1" for _ in range(100)) + "]", max_elements=50)
 
 
-def test_invalid_utf8_inside_string_is_replaced():
-    result = run(b'{"a": "x\xffy"}')
-    assert result.root.children[0].children[0].text == "a: x\ufffdy"
+def test_links_spend_the_link_budget():
+    data = "[" + ",".join('"https://example.com/%d"' % i for i in range(20)) + "]"
+    assert len(run(data, max_links=20).links) == 20
+    with pytest.raises(LimitExceededError, match=r"more than 19 links \(limit parsers.max_links = 19\)"):
+        run(data, max_links=19)
+
+
+def test_latin1_inside_string_is_decoded_as_cp1252():
+    result = run(b'{"a": "caf\xe9 \x80"}')
+    assert result.root.children[0].children[0].text == "a: caf\u00e9 \u20ac"
+
+
+def test_utf16_with_bom():
+    result = run('{"name": "\u00e9t\u00e9"}'.encode("utf-16"))
+    assert result.title == "\u00e9t\u00e9"

@@ -4,10 +4,11 @@ import time
 
 import pytest
 
-from go_doc_go.exceptions import ParseError
+from go_doc_go.exceptions import LimitExceededError
 from go_doc_go.model import ElementType, flatten
 from go_doc_go.parsers import get_parser
-from go_doc_go.parsers.text import parse
+from go_doc_go.parsers.base import ParseInput
+from go_doc_go.parsers.text import as_fallback, parse
 from tests.unit.parsers.trees import full_paths, parse_data
 
 
@@ -49,8 +50,29 @@ def test_empty_and_blank_files():
         assert len(flatten("doc", result.root)[0]) == 1
 
 
-def test_invalid_utf8_is_replaced():
-    assert spans(run(b"caf\xe9\n\n\xff\xfe")) == [("caf\ufffd", 1, 1), ("\ufffd\ufffd", 3, 3)]
+def test_latin1_is_decoded_as_cp1252():
+    assert spans(run(b"caf\xe9 na\xefve \x80\n\n\xff\xfe")) == [("caf\u00e9 na\u00efve \u20ac", 1, 1), ("\u00ff\u00fe", 3, 3)]
+
+
+@pytest.mark.parametrize("codec", ["utf-8-sig", "utf-16", "utf-16-be", "utf-32", "utf-32-be"])
+def test_unicode_encodings_with_bom(codec):
+    text = "\ufeffcaf\u00e9 \u2013 \U0001f600\nline two\n\n\u65e5\u672c\n" if codec.endswith("be") else "caf\u00e9 \u2013 \U0001f600\nline two\n\n\u65e5\u672c\n"
+    result = run(text.encode(codec))
+    assert spans(result) == [("caf\u00e9 \u2013 \U0001f600\nline two", 1, 2), ("\u65e5\u672c", 4, 4)]
+
+
+def test_utf16_without_bom():
+    assert spans(run("caf\u00e9\n\nsecond\n".encode("utf-16-le"))) == [("caf\u00e9", 1, 1), ("second", 3, 3)]
+
+
+def test_ascii_utf16_without_bom():
+    assert spans(run("plain words\n\nsecond\n".encode("utf-16-le"))) == [("plain words", 1, 1), ("second", 3, 3)]
+
+
+def test_as_fallback_records_the_reason():
+    result = as_fallback(ParseInput(b"[a\nb]\n", "x.toml"), "invalid TOML: boom", sniffed_as="toml")
+    assert spans(result) == [("[a\nb]", 1, 2)]
+    assert result.metadata == {"parse_fallback": "invalid TOML: boom", "sniffed_as": "toml"}
 
 
 def test_binary_garbage():
@@ -81,7 +103,7 @@ def test_large_file_is_linear():
 
 def test_pathological_paragraph_count_hits_budget():
     start = time.monotonic()
-    with pytest.raises(ParseError, match="max_elements"):
+    with pytest.raises(LimitExceededError, match=r"more than 500,000 elements \(limit parsers.max_elements = 500,000\)"):
         run("x\n\n" * 3_000_000)
     assert time.monotonic() - start < 10
 
