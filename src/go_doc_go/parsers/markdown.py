@@ -48,6 +48,7 @@ Backends
 from __future__ import annotations
 
 import datetime as _dt
+import sys
 from typing import Any
 
 import yaml
@@ -55,8 +56,8 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from go_doc_go.exceptions import ParseError
-from go_doc_go.model import ParsedLink, ParsedNode, ParseResult
-from go_doc_go.parsers._headings import Sections, Slugger
+from go_doc_go.model import ParsedNode, ParseResult
+from go_doc_go.parsers._markdown_admonitions import CLOSE, Block, segments
 from go_doc_go.parsers._markdown_common import (
     _BLOCK_SEP,
     _CODE,
@@ -73,13 +74,29 @@ from go_doc_go.parsers._markdown_common import (
     _TABLE_CELL,
     _TABLE_HEADER,
     _TABLE_ROW,
+    WalkState,
+    add_link,
+    find_front_matter,
+    finish_header,
+    inline_html,
+    normalize,
+    resolve_markers,
+    text_exceeded,
 )
+from go_doc_go.parsers._markdown_html import html_block
 from go_doc_go.parsers.base import ElementBudget, ParseInput, guarded
 
 # libyaml's loader when available: same safe semantics, ~10x faster than pure Python.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_MD = MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
+#: markdown-it stops parsing (and drops the rest) past ``maxNesting`` open
+#: tokens; the CommonMark preset says 20. Set out of reach on purpose: depth is
+#: bounded by ``parsers.max_depth`` (flattening) and, for this backend, by
+#: Python's recursion limit (a ``ParseError``), never by silent truncation.
+_MAX_NESTING = 1_000_000
+_OPTIONS = {"maxNesting": _MAX_NESTING}
+_MD = MarkdownIt("commonmark", _OPTIONS).enable("table").use(front_matter_plugin)
+_MD_BODY = MarkdownIt("commonmark", _OPTIONS).enable("table")  # chunks after the first: no front matter
 
 
 _FRONT_MATTER_MAX_NODES = 10_000
@@ -110,10 +127,13 @@ BACKEND = "pyromark" if _pyromark_backend is not None else "markdown-it"
 parse = parse_with_pyromark if _pyromark_backend is not None else parse_with_markdown_it
 
 
-# An open container is a list ``[node, parts, sep, in_head]``: ``parts`` collects
-# the text of its finished children, joined with ``sep`` when it closes. Lists
-# are cheaper to build than objects and this runs once per container.
-_NODE, _PARTS, _SEP, _IN_HEAD = 0, 1, 2, 3
+# An open container is a list ``[node, parts, sep, in_head, depth, flat]``:
+# ``parts`` collects the text of its finished children, joined with ``sep``
+# when it closes; ``depth`` is the depth of ``node``. A container refused by
+# ``parsers.max_depth`` gets a *flat* frame: ``node`` and ``parts`` are those of
+# the container it is flattened into, so its content lands there. Lists are
+# cheaper to build than objects and this runs once per container.
+_NODE, _PARTS, _SEP, _IN_HEAD, _DEPTH, _FLAT = 0, 1, 2, 3, 4, 5
 
 # Close tokens that end a container frame (paragraph/heading/cell closes are
 # consumed together with their open token).
@@ -130,18 +150,65 @@ _FRAME_CLOSE = frozenset(
 
 
 def _parse(doc: ParseInput) -> ParseResult:
-    tokens = _MD.parse(doc.text())
+    text = normalize(doc.text())
     root = ParsedNode(_ROOT)
     result = ParseResult(root=root)
-    links = result.links
-    spend = ElementBudget(doc.limits).spend
-    sections = Sections(root)
-    slugger = Slugger()
-    frames: list[list[Any]] = []
-    first_h1: str | None = None
+    budget = ElementBudget(doc.limits)
+    state = WalkState(result, budget, len(text))
+    items = _segments(text, result) if doc.limits.markdown.admonitions else None
+    try:
+        if items is None:
+            _walk(_MD.parse(text), state, 0, None)
+        else:
+            for item in items:
+                if item is CLOSE:
+                    _close(state.frames, state)
+                elif item.__class__ is Block:
+                    _open_block(state, item)
+                else:
+                    _walk(_MD_BODY.parse(item.text), state, item.offset, item.cap)
+    except RecursionError:
+        raise ParseError(
+            f"markdown {doc.path}: nested too deeply for the markdown-it backend, which recurses once "
+            f"per nesting level and hit Python's recursion limit ({sys.getrecursionlimit()}); "
+            "the pyromark backend parses such documents"
+        ) from None
+    title = result.metadata.get("title")
+    result.title = title if isinstance(title, str) and title.strip() else state.first_h1
+    return budget.finish(result)
+
+
+def _segments(text: str, result: ParseResult) -> list[Any] | None:
+    """The admonition scanner's chunks, or None (then the whole text is tokenized at once).
+
+    When the document is cut, front matter is read as the pyromark backend
+    reads it (same rule as the plugin) and blanked, so both backends tokenize
+    exactly the same chunks.
+    """
+    found = find_front_matter(text) if text[:3] == "---" else None
+    if found is None:
+        return segments(text, 0)
+    content, body_start, n_lines = found
+    items = segments("\n" * n_lines + text[body_start:], n_lines)
+    if items is not None:
+        result.metadata.update(_front_matter(content))
+    return items
+
+
+def _walk(tokens: list[Any], state: WalkState, off: int, cap: int | None) -> None:
+    """Build the tree from one chunk's tokens; its line k is the file's line ``off + k``."""
+    if cap is not None:
+        tokens = _before_appendix(tokens, cap - off)
+    result = state.result
+    budget = state.budget
+    spend = budget.spend
+    sections = state.sections
+    slugger = state.slugger
+    frames = state.frames
+    first_h1 = state.first_h1
     # Where top-level blocks go (the innermost open header, or the root) and its depth.
-    top = root
-    sdepth = 0
+    top = state.top
+    sdepth = state.sdepth
 
     n = len(tokens)
     i = 0
@@ -153,32 +220,26 @@ def _parse(doc: ParseInput) -> ParseResult:
             inline = tokens[i + 1]
             if frames:
                 frame = frames[-1]
-                depth = len(frames) + sdepth + 1
-                if tok.hidden:
+                if tok.hidden and not frame[_FLAT]:
                     # Tight list item: the text and links belong to the list_item itself.
-                    frame[_PARTS].append(_inline_text(inline, frame[_NODE], links, spend, depth))
+                    frame[_PARTS].append(_inline_text(inline, frame[_NODE], state))
                 else:
-                    spend(depth)
-                    m = tok.map
-                    node = ParsedNode(_PARAGRAPH, location=_lines(m))
-                    text = node.text = _inline_text(inline, node, links, spend, depth + 1)
+                    spend()
+                    node = ParsedNode(_PARAGRAPH, location=_lines(tok.map, off, cap))
+                    text = node.text = _inline_text(inline, node, state)
                     frame[_NODE].children.append(node)
                     frame[_PARTS].append(text)
             else:
-                spend(sdepth + 1)
-                node = ParsedNode(_PARAGRAPH, location=_lines(tok.map))
-                node.text = _inline_text(inline, node, links, spend, sdepth + 2)
+                spend()
+                node = ParsedNode(_PARAGRAPH, location=_lines(tok.map, off, cap))
+                node.text = _inline_text(inline, node, state)
                 top.children.append(node)
             i += 3
             continue
 
         if tok.nesting == -1:
             if ttype in _FRAME_CLOSE:
-                frame = frames.pop()
-                text = frame[_SEP].join(frame[_PARTS])
-                frame[_NODE].text = text
-                if frames:
-                    frames[-1][_PARTS].append(text)
+                _close(frames, state)
             elif ttype == "thead_close":
                 frames[-1][_IN_HEAD] = False
             # tbody_close carries no structure.
@@ -188,62 +249,55 @@ def _parse(doc: ParseInput) -> ParseResult:
         if ttype == "td_open" or ttype == "th_open":
             inline = tokens[i + 1]
             frame = frames[-1]
-            depth = len(frames) + sdepth + 1
-            spend(depth)
-            node = ParsedNode(_TABLE_CELL, location=_lines(inline.map))
+            budget.spend_cell()
+            node = ParsedNode(_TABLE_CELL, location=_lines(inline.map, off, cap))
             style = tok.attrs.get("style")
             if style:
                 node.metadata["style"] = style
-            text = node.text = _inline_text(inline, node, links, spend, depth + 1)
+            text = node.text = _inline_text(inline, node, state)
             frame[_NODE].children.append(node)
             frame[_PARTS].append(text)
             i += 3
             continue
 
         if ttype == "list_item_open":
-            node = ParsedNode(_LIST_ITEM, location=_lines(tok.map))
-            spend(len(frames) + sdepth + 1)
-            frames[-1][_NODE].children.append(node)  # always inside a list
-            frames.append([node, [], _BLOCK_SEP, False])
+            _open(frames, top, sdepth, budget, ParsedNode(_LIST_ITEM, location=_lines(tok.map, off, cap)), _BLOCK_SEP)
         elif ttype == "tr_open":
-            table = frames[-1]
-            node = ParsedNode(_TABLE_HEADER if table[_IN_HEAD] else _TABLE_ROW, location=_lines(tok.map))
-            spend(len(frames) + sdepth + 1)
-            table[_NODE].children.append(node)
-            frames.append([node, [], _ROW_SEP, False])
+            etype = _TABLE_HEADER if frames[-1][_IN_HEAD] else _TABLE_ROW
+            _open(frames, top, sdepth, budget, ParsedNode(etype, location=_lines(tok.map, off, cap)), _ROW_SEP)
         elif ttype == "heading_open":
             level = int(tok.tag[1])
             inline = tokens[i + 1]
-            node = ParsedNode(_HEADER, metadata={"level": level}, location=_lines(tok.map))
+            node = ParsedNode(_HEADER, metadata={"level": level}, location=_lines(tok.map, off, cap))
+            spend()
             if frames:
-                # A heading inside a blockquote or list item is a plain block there.
-                depth = len(frames) + sdepth + 1
-                spend(depth)
+                # A heading inside a blockquote, list item or admonition is a plain block there.
                 frame = frames[-1]
                 frame[_NODE].children.append(node)
-                text = node.text = _inline_text(inline, node, links, spend, depth + 1)
+                text = finish_header(node, _inline_text(inline, node, state), slugger)
                 frame[_PARTS].append(text)
             else:
-                spend(sections.depth_for(level))
-                sections.open_header(node, level)
-                top = node
-                sdepth = sections.depth
-                text = node.text = _inline_text(inline, node, links, spend, sdepth + 1)
-            node.anchor = slugger.slug(text)
+                if budget.keeps(sections.depth_for(level)):
+                    sections.open_header(node, level)
+                    top = node
+                    sdepth = sections.depth
+                else:  # past max_depth: a plain block of the deepest section kept
+                    top.children.append(node)
+                text = finish_header(node, _inline_text(inline, node, state), slugger)
             if level == 1 and first_h1 is None:
                 first_h1 = text
             i += 3
             continue
         elif ttype == "bullet_list_open":
-            node = ParsedNode(_LIST, metadata={"ordered": False}, location=_lines(tok.map))
-            _open(frames, top, sdepth, spend, node, _BLOCK_SEP)
+            node = ParsedNode(_LIST, metadata={"ordered": False}, location=_lines(tok.map, off, cap))
+            _open(frames, top, sdepth, budget, node, _BLOCK_SEP)
         elif ttype == "ordered_list_open":
             meta: dict[str, Any] = {"ordered": True}
             start = tok.attrs.get("start")
             if start is not None:
                 meta["start"] = start
-            node = ParsedNode(_LIST, metadata=meta, location=_lines(tok.map))
-            _open(frames, top, sdepth, spend, node, _BLOCK_SEP)
+            node = ParsedNode(_LIST, metadata=meta, location=_lines(tok.map, off, cap))
+            _open(frames, top, sdepth, budget, node, _BLOCK_SEP)
         elif ttype == "fence" or ttype == "code_block":
             info = tok.info.strip()
             content = tok.content
@@ -253,58 +307,110 @@ def _parse(doc: ParseInput) -> ParseResult:
                 _CODE,
                 text=content,
                 metadata={"language": info.split(None, 1)[0] if info else None},
-                location=_lines(tok.map),
+                location=_lines(tok.map, off, cap),
             )
-            _leaf(frames, top, sdepth, spend, node)
+            _leaf(frames, top, spend, node)
         elif ttype == "thead_open":
             frames[-1][_IN_HEAD] = True
         elif ttype == "table_open":
-            _open(frames, top, sdepth, spend, ParsedNode(_TABLE, location=_lines(tok.map)), _BLOCK_SEP)
+            _open(frames, top, sdepth, budget, ParsedNode(_TABLE, location=_lines(tok.map, off, cap)), _BLOCK_SEP)
         elif ttype == "blockquote_open":
-            _open(frames, top, sdepth, spend, ParsedNode(_QUOTE, location=_lines(tok.map)), _BLOCK_SEP)
+            _open(frames, top, sdepth, budget, ParsedNode(_QUOTE, location=_lines(tok.map, off, cap)), _BLOCK_SEP)
         elif ttype == "html_block":
-            node = ParsedNode(
-                _PARAGRAPH,
-                text=tok.content.rstrip("\n"),
-                metadata={"html": True},
-                location=_lines(tok.map),
-            )
-            _leaf(frames, top, sdepth, spend, node)
+            node = ParsedNode(_PARAGRAPH, metadata={"html": True}, location=_lines(tok.map, off, cap))
+            node.text = html_block(tok.content, node, state)
+            _leaf(frames, top, spend, node)
         elif ttype == "hr":
-            _leaf(frames, top, sdepth, spend, ParsedNode(_HR, location=_lines(tok.map)))
+            _leaf(frames, top, spend, ParsedNode(_HR, location=_lines(tok.map, off, cap)))
         elif ttype == "front_matter":
             result.metadata.update(_front_matter(tok.content))
         elif ttype == "inline":
             # Not expected outside paragraph/heading/cell, but keep its text if it happens.
             if frames:
                 frame = frames[-1]
-                frame[_PARTS].append(_inline_text(tok, frame[_NODE], links, spend, len(frames) + sdepth + 1))
+                frame[_PARTS].append(_inline_text(tok, frame[_NODE], state))
         # tbody_open and anything unknown carry no structure of their own.
         i += 1
 
-    title = result.metadata.get("title")
-    result.title = title if isinstance(title, str) and title.strip() else first_h1
-    return result
+    state.top = top
+    state.sdepth = sdepth
+    state.first_h1 = first_h1
 
 
-def _lines(map_: list[int] | None) -> dict[str, int]:
+def _before_appendix(tokens: list[Any], lines: int) -> list[Any]:
+    """The tokens of the chunk itself, without those of the appended reference definitions."""
+    for index, tok in enumerate(tokens):
+        if tok.level == 0 and tok.nesting >= 0 and tok.map and tok.map[0] >= lines:
+            return tokens[:index]
+    return tokens
+
+
+def _lines(map_: list[int] | None, off: int, cap: int | None) -> dict[str, int]:
     if not map_:
         return {}
-    start = map_[0] + 1
-    end = map_[1]
+    start = map_[0] + 1 + off
+    end = map_[1] + off
+    if cap is not None and end > cap:
+        end = cap
     return {"line_start": start, "line_end": end if end > start else start}
 
 
 def _open(
-    frames: list[list[Any]], top: ParsedNode, sdepth: int, spend: Any, node: ParsedNode, sep: str
+    frames: list[list[Any]], top: ParsedNode, sdepth: int, budget: ElementBudget, node: ParsedNode, sep: str
 ) -> None:
-    spend(len(frames) + sdepth + 1)
-    (frames[-1][_NODE] if frames else top).children.append(node)
-    frames.append([node, [], sep, False])
+    """Open a container, or a flat frame when ``parsers.max_depth`` refuses it."""
+    if frames:
+        parent = frames[-1]
+        depth = parent[_DEPTH] + 1
+        target = parent[_NODE]
+    else:
+        parent = None
+        depth = sdepth + 1
+        target = top
+    if budget.keeps(depth):
+        budget.spend()
+        target.children.append(node)
+        frames.append([node, [], sep, False, depth, False])
+    else:
+        parts = parent[_PARTS] if parent is not None else []
+        frames.append([target, parts, sep, False, depth - 1, True])
 
 
-def _leaf(frames: list[list[Any]], top: ParsedNode, sdepth: int, spend: Any, node: ParsedNode) -> None:
-    spend(len(frames) + sdepth + 1)
+def _close(frames: list[list[Any]], state: WalkState) -> None:
+    frame = frames.pop()
+    if frame[_FLAT]:
+        return  # its content already sits in the container it was flattened into
+    text = frame[_NODE].text = frame[_SEP].join(frame[_PARTS])
+    state.text_left -= len(text)
+    if state.text_left < 0:
+        raise text_exceeded()
+    if frames:
+        frames[-1][_PARTS].append(text)
+
+
+def _open_block(state: WalkState, block: Block) -> None:
+    """An admonition or tab: a container like a blockquote, its title first in its text."""
+    line = block.line_start
+    node = ParsedNode(
+        block.element_type,
+        metadata=dict(block.metadata),
+        location={"line_start": line, "line_end": block.line_end},
+    )
+    frames = state.frames
+    _open(frames, state.top, state.sdepth, state.budget, node, _BLOCK_SEP)
+    title = block.title
+    if title:
+        frame = frames[-1]
+        if frame[_FLAT]:  # flattened: the title stays as a paragraph of the container kept
+            state.budget.spend()
+            frame[_NODE].children.append(
+                ParsedNode(_PARAGRAPH, text=title, location={"line_start": line, "line_end": line})
+            )
+        frame[_PARTS].append(title)
+
+
+def _leaf(frames: list[list[Any]], top: ParsedNode, spend: Any, node: ParsedNode) -> None:
+    spend()
     if frames:
         frame = frames[-1]
         frame[_NODE].children.append(node)
@@ -313,8 +419,8 @@ def _leaf(frames: list[list[Any]], top: ParsedNode, sdepth: int, spend: Any, nod
         top.children.append(node)
 
 
-def _inline_text(inline: Any, node: ParsedNode, links: list[ParsedLink], spend: Any, depth: int) -> str:
-    """Plain text of an inline token; links and images are recorded against ``node``."""
+def _inline_text(inline: Any, node: ParsedNode, state: WalkState) -> str:
+    """Plain text of an inline token; links, images and HTML anchors are recorded against ``node``."""
     children = inline.children
     if not children:
         return inline.content
@@ -324,6 +430,7 @@ def _inline_text(inline: Any, node: ParsedNode, links: list[ParsedLink], spend: 
             return only.content
     parts: list[str] = []
     open_links: list[tuple[str, int]] = []
+    html_links: list[tuple[str, int]] | None = None
     for child in children:
         ctype = child.type
         if ctype == "text" or ctype == "code_inline":
@@ -336,18 +443,40 @@ def _inline_text(inline: Any, node: ParsedNode, links: list[ParsedLink], spend: 
             if open_links:
                 href, start = open_links.pop()
                 if href:
-                    links.append(ParsedLink(str(href), "".join(parts[start:]), node))
+                    add_link(state, str(href), resolve_markers("".join(parts[start:])), node)
         elif ctype == "image":
             alt = _plain(child)
             parts.append(alt)
-            spend(depth)
+            state.budget.spend()
             meta: dict[str, Any] = {"src": str(child.attrs.get("src") or ""), "alt": alt}
             title = child.attrs.get("title")
             if title:
                 meta["title"] = str(title)
             node.children.append(ParsedNode(_IMAGE, text=alt, metadata=meta, location=dict(node.location)))
-        # em/strong open/close and raw inline HTML add no text.
-    return "".join(parts)
+        elif ctype == "html_inline":
+            if html_links is None:
+                html_links = []
+            _inline_html(child.content, parts, html_links, node, state)
+        # em/strong open/close add no text.
+    if html_links is None:
+        return "".join(parts)
+    for href, start in html_links:  # an <a href> never closed runs to the end of the block
+        add_link(state, href, resolve_markers("".join(parts[start:])).strip(), node)
+    return resolve_markers("".join(parts))
+
+
+def _inline_html(raw: str, parts: list[str], html_links: list[tuple[str, int]], node: ParsedNode, state: WalkState) -> None:
+    """One raw inline HTML tag: its separator, anchors and ``<a href>`` link (shared rule)."""
+    text, anchors, href, closes_link = inline_html(raw)
+    if text:
+        parts.append(text)
+    for anchor in anchors:
+        node.add_anchor(anchor)
+    if href is not None:
+        html_links.append((href, len(parts)))
+    elif closes_link and html_links:
+        href, start = html_links.pop()
+        add_link(state, href, resolve_markers("".join(parts[start:])).strip(), node)
 
 
 def _plain(token: Any) -> str:
