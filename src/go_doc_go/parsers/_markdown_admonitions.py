@@ -88,6 +88,9 @@ class _Level:
 
 def _indent(line: str) -> tuple[int, int]:
     """(columns, characters) of the line's leading whitespace; tabs stop every 4 columns."""
+    pos = len(line) - len(line.lstrip(" \t"))
+    if "\t" not in line[:pos]:
+        return pos, pos
     cols = 0
     pos = 0
     for ch in line:
@@ -105,6 +108,9 @@ def _dedent(line: str, cols: int) -> str:
     """``line`` without its first ``cols`` columns of indentation (``cols`` is a multiple of 4)."""
     if cols == 0:
         return line
+    head = line[:cols]
+    if "\t" not in head:
+        return line[len(head) - len(head.lstrip(" ")) :] if head.strip(" ") else line[cols:]
     width = 0
     pos = 0
     while width < cols and pos < len(line):

@@ -1,7 +1,7 @@
-"""Markdown (CommonMark + tables + YAML front matter) to a ``ParsedNode`` tree.
+"""Markdown (CommonMark + tables + YAML front matter + MkDocs blocks) to a ``ParsedNode`` tree.
 
 markdown-it-py tokenizes; this module walks its flat token stream once, with an
-explicit stack, so there is no recursion and little work per token.
+explicit stack, so the walk never recurses and does little work per token.
 
 Tree shape
     root
@@ -10,15 +10,30 @@ Tree shape
         ├── its section's blocks
         └── header (level > n) ... nested the same way
 
-    paragraph, code_block {"language"}, html blocks (as paragraph {"html": True}),
+    paragraph, code_block {"language"}, HTML blocks (paragraph {"html": True}),
     horizontal_rule, blockquote > blocks, list {"ordered"} > list_item > blocks,
-    table > table_header | table_row > table_cell.
+    table > table_header | table_row > table_cell,
+    admonition {"kind", "title", "collapsible", "open"} > blocks, tab {"title"} > blocks.
 
 Design choices
-* Text of a container (blockquote, list, list_item, table) is its children's
-  text joined with ``"\\n"``; a table row joins its cells with ``" | "``.
-  Inline markup is dropped: text, inline code, alt text of images are kept,
-  line breaks become ``"\\n"``, raw inline HTML tags are dropped.
+* Text of a container (blockquote, list, list_item, table, admonition, tab) is
+  its children's text joined with ``"\\n"`` (an admonition's or tab's title
+  first); a table row joins its cells with ``" | "``. Inline markup is
+  dropped: text, inline code, alt text of images are kept, line breaks become
+  ``"\\n"``.
+* Raw inline HTML adds no text, but keeps word boundaries: ``<br>`` is a line
+  break; phrasing tags that style part of a word (``b i em strong span a sub
+  sup u s mark small del ins abbr ...``, see ``_markdown_common.INLINE_TAGS``)
+  separate nothing (``wo<b>r</b>d`` is "word"), except a closing tag directly
+  followed by an opening one (``<span>a</span><span>b</span>`` is "a b"); any
+  other tag (block-level, ``code kbd samp var tt``, ``img``, unknown) is a word
+  boundary (``<code>linux</code><code>win32</code>`` is "linux win32").
+  A boundary becomes one space, and only between two word characters.
+  ``<a href>`` written as inline HTML is a link of its block; ``id`` (and
+  ``name`` on ``<a>``) become anchors of the block.
+* HTML blocks are parsed with lxml (``_markdown_html``): their text (one line
+  per block-level element, no tags), ``<a href>`` links, ``id``/``name``
+  anchors and ``<img>`` image children; ``{"html": True}`` stays.
 * In a *tight* list the item's paragraph is not a separate element: its text
   and links belong to the ``list_item`` itself. Loose list items contain
   ``paragraph`` children.
@@ -26,22 +41,56 @@ Design choices
   list_item, table_cell, header), with ``{"src", "alt"}`` (and ``"title"``) in
   its metadata; its alt text also stays in the block's text. For a header the
   image comes before the header's section content.
-* Links (``[t](href)``, autolinks) are reported with the block they sit in;
-  links written as raw inline HTML (``<a href>``) are not followed.
+* Links (``[t](href)``, autolinks, inline ``<a href>``) are reported with the
+  block they sit in; each one counts against ``parsers.max_links``, each
+  table cell against ``parsers.max_cells`` (not ``max_elements``).
+* Anchors: a header gets GitHub's slug, unique in the document. An attribute
+  list at the end of a heading (``## Title {#id .class key=value}``, also
+  ``{: ...}``, as Python-Markdown attr_list / kramdown / pandoc) is removed
+  from its text: ``#id`` replaces the slug (and is reserved, so no later slug
+  repeats it), classes go to ``metadata["classes"]``, other attributes to
+  ``metadata["attributes"]``. HTML ids inside a heading or paragraph are
+  further anchors (``ParsedNode.add_anchor``: the slug or explicit id first);
+  they are not reserved, so ``<a name="x">`` before ``# X`` is the same anchor
+  on two elements, as on GitHub (a link resolves to the first).
+* Admonitions and tabs (MkDocs / Python-Markdown ``!!!``, pymdownx details
+  ``???``/``???+`` and tabbed ``===``, body indented four spaces): containers
+  whose body is parsed as Markdown, nested ones included, with the file's line
+  numbers; ``open`` is True only for ``???+``, ``collapsible`` for ``???`` and
+  ``???+``, ``title`` is None when the marker has none. Consecutive tabs are
+  sibling ``tab`` elements (no group element; ``===!`` starts a new group:
+  ``{"new_group": True}``, ``===+`` is ``{"selected": True}``). Found by the
+  line scanner in ``_markdown_admonitions`` (which says how a body ends, and
+  how reference definitions still reach every chunk); recognised at the start
+  of a line of the document or of another admonition's or tab's body, not
+  inside list items or blockquotes. ``parsers.markdown.admonitions: false``
+  gives strict CommonMark (the body is an indented code block).
 * Front matter goes to ``ParseResult.metadata`` (made JSON-safe); invalid or
   non-mapping front matter gives ``{"front_matter_error": ...}`` instead.
-* markdown-it's own nesting limit (``maxNesting`` = 20 in the CommonMark
-  preset) stops deeper blockquotes/lists: their tail is dropped, not parsed.
+* Nesting: nothing is dropped. A container (blockquote, list, list item,
+  table, row, admonition, tab, header section) deeper than
+  ``parsers.max_depth`` is not created: its content goes into the deepest
+  container kept (a tight item's text as a paragraph there), all text kept,
+  and ``metadata["flattened_at_depth"]`` records it. markdown-it's own
+  ``maxNesting`` (20 in the CommonMark preset, past which it silently drops
+  the rest) is set out of reach; but markdown-it-py recurses once per nesting
+  level, so this backend parses about 490 levels of blockquotes or lists at
+  Python's default recursion limit (1000) and fails deeper documents with a
+  ``ParseError`` naming that limit. The pyromark backend has no such bound.
+  Text repeated by nested containers is bounded (16x the document, plus 1 MB):
+  past that the document fails rather than taking gigabytes.
 
 Backends
     Two tokenizers give the same tree. ``parse_with_markdown_it`` walks
     markdown-it-py's tokens and is the reference implementation.
     ``parse_with_pyromark`` walks pyromark's (Rust pulldown-cmark) events, about
     an order of magnitude faster; ``_markdown_pyromark`` maps its differences
-    (byte ranges, tight lists, link normalization, the nesting bound) onto the
-    reference behaviour, and ``tests/unit/parsers/test_markdown_backends.py``
-    checks the two agree. ``parse`` is pyromark's when pyromark is importable,
-    else markdown-it's; ``BACKEND`` names the one in use. Both turn any failure
+    (byte ranges, tight lists, link normalization) onto the reference
+    behaviour, and ``tests/unit/parsers/test_markdown_backends.py`` checks the
+    two agree. The rules above that are not CommonMark (admonitions, raw
+    HTML, attribute lists, front matter detection) live in shared modules both
+    backends call. ``parse`` is pyromark's when pyromark is importable, else
+    markdown-it's; ``BACKEND`` names the one in use. Both turn any failure
     into ``ParseError``.
 """
 
