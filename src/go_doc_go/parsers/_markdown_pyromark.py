@@ -520,7 +520,14 @@ def _walk(text: str, state: WalkState, off: int, cap: int | None) -> None:
                 elif tag == "TableHead" or tag == "TableRow":
                     table = frames[-1]
                     node = ParsedNode(_TABLE_HEADER if tag == "TableHead" else _TABLE_ROW, location=loc(rng))
-                    _open_frame(frames, top, sdepth, budget, node, _ROW_SEP, _K_ROW, table[_AUX])
+                    depth = table[_DEPTH] + 1
+                    if depth <= max_depth:  # _open_frame's common case, inlined
+                        spend()
+                        table[_LAST] = node
+                        table[_TARGET].children.append(node)
+                        frames.append([node, [], _ROW_SEP, _K_ROW, 0, depth, node, None, table[_AUX]])
+                    else:
+                        _open_frame(frames, top, sdepth, budget, node, _ROW_SEP, _K_ROW, table[_AUX])
                     continue
                 elif tag == "HtmlBlock" or tag == "Rule":
                     inline = False
@@ -593,7 +600,22 @@ def _walk(text: str, state: WalkState, off: int, cap: int | None) -> None:
                 else:
                     continue
                 if new_frame:
-                    _open_frame(frames, top, sdepth, budget, node, _BLOCK_SEP, new_frame, None)
+                    if frames:
+                        parent = frames[-1]
+                        depth = parent[_DEPTH] + 1
+                    else:
+                        parent = None
+                        depth = sdepth + 1
+                    if depth <= max_depth:  # _open_frame's common case, inlined
+                        spend()
+                        if parent is None:
+                            top.children.append(node)
+                        else:
+                            parent[_LAST] = node
+                            parent[_TARGET].children.append(node)
+                        frames.append([node, [], _BLOCK_SEP, new_frame, 0, depth, node, None, None])
+                    else:
+                        _open_frame(frames, top, sdepth, budget, node, _BLOCK_SEP, new_frame, None)
                     continue
                 spend()
                 if frames:
