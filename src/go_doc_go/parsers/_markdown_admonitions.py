@@ -215,26 +215,34 @@ def segments(text: str, start_line: int = 0) -> list[Any] | None:
         if parent.block is not None and level.block is not None:
             parent.block.line_end = max(parent.block.line_end, level.block.line_end)
 
+    level = levels[0]
     for i in range(start_line, n):
         line = lines[i]
-        if not line.strip(" \t"):
-            levels[-1].lines.append("")
+        stripped = line.lstrip(" \t")
+        if not stripped:
+            level.lines.append("")
             continue
-        cols, _ = _indent(line)
-        while len(levels) > 1 and cols < levels[-1].indent:
-            close_level()
-        level = levels[-1]
-        body = _dedent(line, level.indent)
+        if len(levels) > 1:
+            cols = len(line) - len(stripped)
+            if cols < level.indent or "\t" in line[:cols]:
+                cols = _indent(line)[0]
+                while len(levels) > 1 and cols < levels[-1].indent:
+                    close_level()
+                level = levels[-1]
         if level.block is not None:
+            body = _dedent(line, level.indent)
             level.block.line_end = i + 1
+        else:
+            body = line
+        first = stripped[0]
         if level.fence is not None:
-            if _fence_closes(body, level.fence):
+            if (first == "`" or first == "~") and _fence_closes(body, level.fence):
                 level.fence = None
-        elif (fence := _FENCE_OPEN.match(body)) is not None and not (
+        elif (first == "`" or first == "~") and (fence := _FENCE_OPEN.match(body)) is not None and not (
             fence.group(1)[0] == "`" and "`" in fence.group(2)
         ):
             level.fence = (fence.group(1)[0], len(fence.group(1)))
-        elif (block := _marker(body)) is not None:
+        elif (first == "!" or first == "?" or first == "=") and (block := _marker(body)) is not None:
             pending = level.lines
             keep = len(pending)
             while keep and not pending[keep - 1]:
@@ -244,9 +252,10 @@ def segments(text: str, start_line: int = 0) -> list[Any] | None:
             block.line_start = block.line_end = i + 1
             out.append(block)
             level.offset = i + 1
-            levels.append(_Level(level.indent + 4, block, i + 1))
+            level = _Level(level.indent + 4, block, i + 1)
+            levels.append(level)
             continue
-        elif body[:1] in " [" and _REF_DEF.match(body):
+        elif first == "[" and _REF_DEF.match(body):
             refs.append(body.strip())
         level.lines.append(body)
     while len(levels) > 1:
