@@ -1,9 +1,12 @@
 """The pyromark backend must build exactly the markdown-it backend's tree.
 
 Differential test: the example Markdown files and a few hundred documents from
-a seeded random generator are parsed by both backends, and ``model.flatten``'s
-rows (ids, types, parents, text, metadata, locations, anchors), the links
-(href, text, element) and the document metadata and title must be identical.
+a seeded random generator (plain CommonMark, and MkDocs-flavoured: admonitions,
+tabs, raw HTML, attribute lists) are parsed by both backends, and
+``model.flatten``'s rows (ids, types, parents, text, metadata, locations, all
+anchors), the links (href, text, element) and the document metadata and title
+must be identical. Deeply nested documents are compared at several
+``parsers.max_depth`` values, up to the depth markdown-it-py can parse.
 
 Known differences, kept out of the generator (rare in real documents):
 

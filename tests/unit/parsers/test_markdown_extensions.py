@@ -343,7 +343,7 @@ def test_admonitions_past_max_depth_are_flattened(parse):
 
 
 def test_deeply_nested_admonitions_do_not_recurse(parse):
-    md = "".join("    " * i + f"!!! note\n" for i in range(1000)) + "    " * 1000 + "deep\n"
+    md = "".join("    " * i + "!!! note\n" for i in range(1000)) + "    " * 1000 + "deep\n"
     result = run(parse, md)
     assert result.metadata == {"flattened_at_depth": 100}
     assert all_text(result).endswith("deep")
