@@ -3,26 +3,34 @@
 It builds exactly the tree the markdown-it backend in ``markdown.py`` builds
 (that module's docstring describes it), from pulldown-cmark's event stream
 instead of markdown-it's token stream: one pass, an explicit stack, no
-recursion. The places where the two tokenizers report things differently are
+recursion, so 5,000 levels of lists or blockquotes take a fraction of a
+second. The places where the two tokenizers report things differently are
 mapped here so the results match:
 
 * Byte offsets: pulldown-cmark ranges are UTF-8 byte offsets; they become
   1-based line ranges through a table of line starts, with the same
-  conventions as markdown-it's ``token.map``.
+  conventions as markdown-it's ``token.map`` (including where markdown-it ends
+  a container over trailing blank lines, see ``close_container``).
 * Tight lists: pulldown-cmark emits no ``Paragraph`` inside a tight item, so a
   run of inline events directly in an item is the (hidden) paragraph whose
   text and links markdown-it folds into the ``list_item``.
 * Front matter is found with the rules of mdit-py-plugins' ``front_matter``
-  (not pulldown-cmark's metadata blocks, whose rules differ); its lines are
-  blanked before tokenizing so line numbers still count them.
+  (``_markdown_common.find_front_matter``, not pulldown-cmark's metadata
+  blocks, whose rules differ); its lines are blanked before tokenizing so
+  line numbers still count them.
 * Links: destinations go through markdown-it's ``normalizeLink`` (percent
   encoding, punycode); autolink text through ``normalizeLinkText``; email
   autolinks get ``mailto:``.
-* Nesting: markdown-it's CommonMark preset stops at ``maxNesting`` = 20 open
-  container tokens (blockquote, list, list item each count one). A block that
-  would start deeper is dropped together with the rest of its container, and
-  a list item that hits the bound swallows everything up to the end of the
-  enclosing blockquote (or the document), exactly as markdown-it does.
+* Heading attribute lists are read from the heading's text by the shared rule
+  (pulldown-cmark's ``ENABLE_HEADING_ATTRIBUTES`` is not used: it also takes
+  ``{: ...}`` but its details differ from what markdown-it can be made to do).
+* Nesting: no bound of its own, none emulated. A container past
+  ``parsers.max_depth`` gets a frame with a detached stand-in node, which
+  keeps markdown-it's line-range rules for the containers around it, while
+  its content is attached to the deepest container kept.
+* Admonitions and tabs: the shared scanner cuts the document into chunks;
+  each chunk is walked with its line offset, inside the frames of the blocks
+  around it (``WalkState`` carries the tree between chunks).
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ import pyromark
 from markdown_it.common.normalize_url import normalizeLink, normalizeLinkText
 
 from go_doc_go.model import ParsedLink, ParsedNode, ParseResult
-from go_doc_go.parsers._headings import Sections, Slugger
+from go_doc_go.parsers._markdown_admonitions import CLOSE, Block, segments
 from go_doc_go.parsers._markdown_common import (
     _BLOCK_SEP,
     _CODE,
@@ -55,19 +63,32 @@ from go_doc_go.parsers._markdown_common import (
     _TABLE_CELL,
     _TABLE_HEADER,
     _TABLE_ROW,
+    WalkState,
+    add_link,
+    find_front_matter,
+    finish_header,
+    inline_html,
+    normalize,
+    resolve_markers,
+    text_exceeded,
 )
+from go_doc_go.parsers._markdown_html import html_block
 from go_doc_go.parsers.base import ElementBudget, ParseInput
 
 _OPTIONS = pyromark.Options.ENABLE_TABLES
 _events = pyromark.events_with_range
 
-MAX_NESTING = 20  # markdown-it's CommonMark preset
 
-
-# Frame kinds. A frame is a list [node, parts, sep, kind, extra]: ``parts``
-# collects the text of finished children, joined with ``sep`` on close.
-_NODE, _PARTS, _SEP, _KIND, _EXTRA = 0, 1, 2, 3, 4
-_K_QUOTE, _K_LIST, _K_ITEM, _K_TABLE, _K_ROW = 1, 2, 3, 4, 5
+# A frame is a list [node, parts, sep, kind, extra, depth, target, last, aux]:
+# ``parts`` collects the text of finished children, joined with ``sep`` on
+# close; children are attached to ``target`` (``node`` itself, unless the
+# container was refused by ``parsers.max_depth``: then ``node`` is a detached
+# stand-in that only keeps markdown-it's line range, and ``target`` the
+# container its content is flattened into); ``depth`` is the depth of
+# ``target``; ``last`` the last block placed in it (for line ranges); ``extra``
+# the next cell's index in a table row and ``aux`` the column alignments.
+_NODE, _PARTS, _SEP, _KIND, _EXTRA, _DEPTH, _TARGET, _LAST, _AUX = range(9)
+_K_QUOTE, _K_LIST, _K_ITEM, _K_TABLE, _K_ROW, _K_BLOCK = 1, 2, 3, 4, 5, 6
 
 # Inline contexts (what ends the current run of inline events).
 _C_NONE, _C_PARA, _C_HEAD, _C_CELL, _C_HIDDEN, _C_CODE, _C_HTML = 0, 1, 2, 3, 4, 5, 6
@@ -111,106 +132,108 @@ def parse(doc: ParseInput, front_matter: Callable[[str], dict[str, Any]]) -> Par
     ``front_matter`` turns the front matter's source into metadata (shared with
     the markdown-it backend).
     """
-    text = doc.text()
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "\0" in text:
-        text = text.replace("\0", "\ufffd")
-
+    text = normalize(doc.text())
     root = ParsedNode(_ROOT)
     result = ParseResult(root=root)
 
+    start_line = 0
     if text[:3] == "---":
-        found = _find_front_matter(text)
+        found = find_front_matter(text)
         if found is not None:
-            content, body_start, n_lines = found
+            content, body_start, start_line = found
             result.metadata.update(front_matter(content))
             # Blank the front matter so pulldown-cmark ignores it but lines still count.
-            text = "\n" * n_lines + text[body_start:]
+            text = "\n" * start_line + text[body_start:]
 
-    _walk(text, result, ElementBudget(doc.limits).spend)
+    budget = ElementBudget(doc.limits)
+    state = WalkState(result, budget, len(text))
+    items = segments(text, start_line) if doc.limits.markdown.admonitions else None
+    if items is None:
+        _walk(text, state, 0, None)
+    else:
+        for item in items:
+            if item is CLOSE:
+                _close_simple(state.frames.pop(), state)
+            elif item.__class__ is Block:
+                _open_block(state, item)
+            else:
+                _walk(item.text, state, item.offset, item.cap)
     title = result.metadata.get("title")
-    if not (isinstance(title, str) and title.strip()):
-        title = result.title  # the first h1, set by _walk
-    result.title = title
-    return result
+    result.title = title if isinstance(title, str) and title.strip() else state.first_h1
+    return budget.finish(result)
 
 
-def _find_front_matter(src: str) -> tuple[str, int, int] | None:
-    """mdit-py-plugins' front_matter rule: (content, offset after it, lines it spans).
+def _open_frame(
+    frames: list[list[Any]], top: ParsedNode, sdepth: int, budget: ElementBudget,
+    node: ParsedNode, sep: str, kind: int, aux: Any,
+) -> list[Any]:  # fmt: skip
+    """Open a container; past ``parsers.max_depth`` a frame whose content goes to the parent's target."""
+    if frames:
+        parent = frames[-1]
+        parent[_LAST] = node
+        depth = parent[_DEPTH] + 1
+        target = parent[_TARGET]
+    else:
+        depth = sdepth + 1
+        target = top
+    if budget.keeps(depth):
+        budget.spend()
+        target.children.append(node)
+        frame = [node, [], sep, kind, 0, depth, node, None, aux]
+    else:
+        frame = [node, [], sep, kind, 0, depth - 1, target, None, aux]
+    frames.append(frame)
+    return frame
 
-    Lines are measured the way markdown-it's StateBlock measures them, but only
-    as far as the closing marker.
+
+def _close_simple(frame: list[Any], state: WalkState) -> None:
+    """Join a closed frame's parts into its node's text and pass it to the parent frame."""
+    frames = state.frames
+    if frame[_NODE] is not frame[_TARGET]:  # flattened: its children's text goes up as is
+        if frames:
+            frames[-1][_PARTS].extend(frame[_PARTS])
+        return
+    joined = frame[_NODE].text = frame[_SEP].join(frame[_PARTS])
+    state.text_left -= len(joined)
+    if state.text_left < 0:
+        raise text_exceeded()
+    if frames:
+        frames[-1][_PARTS].append(joined)
+
+
+def _open_block(state: WalkState, block: Block) -> None:
+    """An admonition or tab: a container like a blockquote, its title first in its text."""
+    line = block.line_start
+    node = ParsedNode(
+        block.element_type,
+        metadata=dict(block.metadata),
+        location={"line_start": line, "line_end": block.line_end},
+    )
+    frame = _open_frame(state.frames, state.top, state.sdepth, state.budget, node, _BLOCK_SEP, _K_BLOCK, None)
+    title = block.title
+    if title:
+        if frame[_NODE] is not frame[_TARGET]:  # flattened: the title stays as a paragraph of the container kept
+            state.budget.spend()
+            frame[_TARGET].children.append(
+                ParsedNode(_PARAGRAPH, text=title, location={"line_start": line, "line_end": line})
+            )
+        frame[_PARTS].append(title)
+
+
+def _walk(text: str, state: WalkState, off: int, cap: int | None) -> None:
+    """Build the tree from one chunk; its line k is the file's line ``off + k``.
+
+    Line ranges are clamped to ``cap`` (the chunk's last line when reference
+    definitions were appended to it), and blocks starting in that appendix are ignored.
     """
-    length = len(src)
-    find = src.find
-
-    def line_at(start: int) -> tuple[int, int, int] | None:
-        """(first non-blank offset, end offset, indent width) of the line at ``start``."""
-        if start >= length:
-            return None
-        end = find("\n", start)
-        if end < 0:
-            end = length
-        pos = start
-        width = 0
-        while pos < end:
-            ch = src[pos]
-            if ch != " " and ch != "\t":
-                break
-            width += 4 - width % 4 if ch == "\t" else 1
-            pos += 1
-        if pos == end == length:
-            return None  # a final blank line without "\n" is no line for markdown-it
-        return pos, end, width
-
-    def skip_spaces(pos: int) -> int:
-        while pos < length and src[pos] in " \t":
-            pos += 1
-        return pos
-
-    first = line_at(0)
-    if first is None or src[0] != "-":
-        return None
-    maximum = first[1]
-    pos = 1
-    while pos <= maximum and pos < length and src[pos] == "-":
-        pos += 1
-    marker_count = pos
-    if marker_count < 3:
-        return None
-    body_start = maximum + 1  # offset of line 1
-    line_start = body_start
-    prev_end = maximum
-    n = 0
-    while True:
-        n += 1
-        info = line_at(line_start)
-        if info is None:
-            return None  # unclosed: not front matter
-        start, maximum, width = info
-        closed = False
-        if width == 0 and src.startswith("...", start) and skip_spaces(start + 3) >= maximum:
-            closed = True
-        elif src[start : start + 1] == "-" and width < 4:
-            pos = start + 1
-            while pos < maximum and src[pos] == "-":
-                pos += 1
-            closed = pos - start >= marker_count and skip_spaces(pos) >= maximum
-        if closed:
-            content = src[body_start:prev_end] if n > 1 else ""
-            after = maximum + 1 if maximum < length else length
-            return content, after, n + 1
-        prev_end = maximum
-        line_start = maximum + 1
-
-
-def _walk(text: str, result: ParseResult, spend: Any) -> None:
-    root = result.root
-    links = result.links
-    sections = Sections(root)
-    slugger = Slugger()
-    first_h1: str | None = None
+    sections = state.sections
+    slugger = state.slugger
+    budget = state.budget
+    spend = budget.spend
+    max_depth = budget.max_depth
+    spend_link = budget.spend_link
+    links = state.links
+    first_h1 = state.first_h1
 
     # markdown-it does not see a last line of only spaces/tabs without "\n": drop it.
     cut = text.rfind("\n") + 1
@@ -229,16 +252,19 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
     # Byte offset of each line start; line of offset p (1-based) = bisect_right(starts, p).
     starts = list(accumulate(map((1).__add__, map(len, lines[:-1])), initial=0))
     n_lines = len(lines) - (1 if not lines[-1] else 0)  # markdown-it's line count
-    # Byte offset after the last non-blank character: a container reaching it
-    # is followed only by its ancestors' ends.
-    content_end = data_len - (len(text) - len(text.rstrip(" \t\n")))
+    # Chunk-relative last line and the byte offset where the appendix begins.
+    last_line = cap - off if cap is not None else n_lines + 1
+    limit = starts[last_line] if cap is not None and last_line < len(starts) else data_len + 1
+    para_strip: str | bytes = prefix_chars + newline
 
     def loc(rng: dict[str, int]) -> dict[str, int]:
         s = rng["start"]
         e = rng["end"]
         ls = bisect_right(starts, s)
         le = bisect_right(starts, e - 1) if e > s else ls
-        return {"line_start": ls, "line_end": le if le > ls else ls}
+        if le > last_line:
+            le = last_line
+        return {"line_start": ls + off, "line_end": (le if le > ls else ls) + off}
 
     def loc_container(rng: dict[str, int]) -> dict[str, int]:
         # A list/item/blockquote range may end inside the next line's container
@@ -247,12 +273,18 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
         e = rng["end"]
         ls = bisect_right(starts, s)
         if e <= s:
-            return {"line_start": ls, "line_end": ls}
+            return {"line_start": ls + off, "line_end": ls + off}
         le = bisect_right(starts, e - 1)
         if e < data_len and buf[e - 1 : e] != newline and buf[e : e + 1] != newline:
             if not buf[starts[le - 1] : e].strip(prefix_chars):
                 le -= 1
-        return {"line_start": ls, "line_end": le if le > ls else ls}
+        if le > last_line:
+            le = last_line
+        return {"line_start": ls + off, "line_end": (le if le > ls else ls) + off}
+
+    def extend(node: ParsedNode, end: int) -> None:
+        """``_extend`` to a chunk-relative line, clamped to the chunk."""
+        _extend(node, (end if end < last_line else last_line) + off)
 
     blank_chars: str | bytes = prefix_chars[:2]  # " \t"
     _MARKER_CHARS = prefix_chars + ("-*+.)0123456789" if isinstance(prefix_chars, str) else b"-*+.)0123456789")
@@ -265,88 +297,77 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
         container (empty content, or two or more empty lines after the last
         block), it skips on over the blank lines that follow, too; an empty
         list item followed by a blank line takes exactly that line. And a
-        container reaches at least as far as its children.
+        container reaches at least as far as its children. A container
+        flattened by ``parsers.max_depth`` keeps these rules through its
+        stand-in node, so the containers around it end where markdown-it ends them.
         """
         node = frame[_NODE]
         child_parts = frame[_PARTS]
         location = node.location
         if frame[_KIND] == _K_LIST:
-            if node.children:  # markdown-it: a list ends where its last item ends
-                location["line_end"] = node.children[-1].location["line_end"]
-        elif len(frame) == 5:  # not cut short by the nesting bound
-            ls = location["line_start"]
-            le = location["line_end"]
-            extend = False
+            last = frame[_LAST]
+            if last is not None:  # markdown-it: a list ends where its last item ends
+                location["line_end"] = last.location["line_end"]
+        else:
+            ls = location["line_start"] - off
+            le = location["line_end"] - off
+            extend_blank = False
             if not child_parts and _all_empty(lines, ls, le, _MARKER_CHARS if not quote else prefix_chars):
                 if quote:
-                    extend = True
+                    extend_blank = True
                 elif ls < n_lines and not lines[ls].strip(blank_chars):
-                    _extend(node, ls + 1)  # markdown-it's "empty item, then a blank line" rule
+                    extend(node, ls + 1)  # markdown-it's "empty item, then a blank line" rule
             elif le - ls >= 1:
                 if quote:
-                    children = node.children
-                    extend = le - (children[-1].location.get("line_end", le) if children else le) >= 2
+                    last = frame[_LAST]
+                    last_end = last.location.get("line_end", le + off) - off if last is not None else le
+                    extend_blank = le - last_end >= 2
                 else:
-                    extend = not lines[le - 1].strip(prefix_chars) and not lines[le - 2].strip(prefix_chars)
-            if extend:
+                    extend_blank = not lines[le - 1].strip(prefix_chars) and not lines[le - 2].strip(prefix_chars)
+            if extend_blank:
                 while le < n_lines and not lines[le].strip(blank_chars):
                     le += 1
-                if le > location["line_end"]:
-                    _extend(node, le)
-        joined = node.text = frame[_SEP].join(child_parts)
-        if frames:
-            parent = frames[-1]
-            parent[_PARTS].append(joined)
-            end = location.get("line_end", 0)
-            if end > parent[_NODE].location.get("line_end", end):
-                _extend(parent[_NODE], end)
+                if le + off > location["line_end"]:
+                    extend(node, le)
+        if node is frame[_TARGET]:  # _close_simple, inlined
+            joined = node.text = frame[_SEP].join(child_parts)
+            state.text_left -= len(joined)
+            if state.text_left < 0:
+                raise text_exceeded()
+            if not frames:
+                return
+            parent_frame = frames[-1]
+            parent_frame[_PARTS].append(joined)
+        else:
+            if not frames:
+                return
+            parent_frame = frames[-1]
+            parent_frame[_PARTS].extend(child_parts)
+        parent = parent_frame[_NODE]
+        end = location.get("line_end", 0)
+        if end > parent.location.get("line_end", end):
+            _extend(parent, end)
 
-    frames: list[list[Any]] = []
-    top = root
-    sdepth = 0
-    level = 0  # markdown-it nesting level: open blockquotes + lists + items
+    frames = state.frames
+    base = len(frames)  # frames open before this chunk (admonitions, tabs)
+    top = state.top
+    sdepth = state.sdepth
 
     # Inline context.
     ctx = _C_NONE
     parts: list[str] | None = None
     owner: ParsedNode | None = None  # node that gets links and images
     ctx_node: ParsedNode | None = None  # paragraph / heading / cell / code node
-    img_depth_budget = 0
+    hidden_node: ParsedNode | None = None  # the paragraph of a tight item flattened away
+    hidden_start = 0
+    html_seen = False  # raw inline HTML in the current context: markers to resolve
+    html_links: list[tuple[str, int]] = []
     open_links: list[tuple[str, int, bool]] = []
     image_start = -1  # index in parts where the outermost open image's alt starts
     image_nest = 0
     image_meta: dict[str, Any] | None = None
 
-    events = _events(text, options=_OPTIONS)
-    skip = swallow = False
-    skip_depth = region_end = 0
-
-    for ev, rng in events:
-        if skip:
-            # Dropping the tail of a container nested too deep (see _drop).
-            if ev.__class__ is str:
-                continue
-            (key, val), = ev.items()
-            if key == "Start":
-                skip_depth += 1
-                continue
-            if key != "End":
-                continue
-            skip_depth -= 1
-            if skip_depth >= 0:
-                continue
-            frame = frames[-1]
-            if swallow and frame[_KIND] != _K_QUOTE:
-                # An item (or list) that hit the bound runs to the region end.
-                frames.pop()
-                level -= 1
-                _extend(frame[_NODE], region_end)
-                _close_frame(frame, frames)
-                if not frames:
-                    break  # the region is the rest of the document
-                skip_depth = 0
-                continue
-            skip = False  # this End closes the dropped container: handle it normally
+    for ev, rng in _events(text, options=_OPTIONS):
         if ev.__class__ is str:
             if ev == "Rule":
                 key = "Start"  # a leaf block: handled with the block starts below
@@ -370,7 +391,6 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
                 if val == "Paragraph":
                     if ctx != _C_PARA:
                         continue
-                    content = "".join(parts)
                 elif val == "Emphasis" or val == "Strong" or val == "Strikethrough":
                     continue
                 elif val == "Link":
@@ -382,7 +402,11 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
                         del parts[start:]
                         parts.append(_link_text(raw))
                     if href:
-                        links.append(ParsedLink(href, "".join(parts[start:]), owner))
+                        link_text = "".join(parts[start:])
+                        if "\0" in link_text:
+                            link_text = resolve_markers(link_text)
+                        spend_link()
+                        links.append(ParsedLink(href, link_text, owner))
                     continue
                 elif val == "Image":
                     image_nest -= 1
@@ -391,51 +415,66 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
                     alt = "".join(parts[image_start:])
                     del parts[image_start:]
                     parts.append(alt)
-                    spend(img_depth_budget)
+                    spend()
                     image_meta["alt"] = alt
                     owner.children.append(ParsedNode(_IMAGE, text=alt, metadata=image_meta, location=dict(owner.location)))
                     image_meta = None
                     continue
                 elif val == "TableCell":
-                    content = "".join(parts)
                     frames[-1][_EXTRA] += 1
                 elif val == "CodeBlock":
                     content = "".join(parts)
                     if content.endswith("\n"):
                         content = content[:-1]
+                    ctx_node.text = content
+                    parts = None
+                    ctx = _C_NONE
+                    if frames:
+                        frames[-1][_PARTS].append(content)
+                    continue
                 elif val == "HtmlBlock":
-                    content = "".join(parts).rstrip("\n")
+                    content = ctx_node.text = html_block("".join(parts), ctx_node, state)
+                    parts = None
+                    ctx = _C_NONE
+                    if frames:
+                        frames[-1][_PARTS].append(content)
+                    continue
                 elif val == "Item":
                     if parts is not None:  # hidden paragraph of a tight item
-                        frames[-1][_PARTS].append("".join(parts))
+                        content = _end_html(parts, html_links, owner, state) if html_seen else "".join(parts)
+                        html_seen = False
+                        if hidden_node is not None:
+                            _end_hidden(hidden_node, content, buf, hidden_start, rng["end"], para_strip, starts, off)
+                            hidden_node = None
+                        frames[-1][_PARTS].append(content)
                         parts = None
                         ctx = _C_NONE
-                    level -= 1
                     close_container(frames.pop(), False)
                     continue
                 elif val == "TableHead" or val == "TableRow" or val == "Table":
-                    frame = frames.pop()
-                    joined = frame[_NODE].text = frame[_SEP].join(frame[_PARTS])
-                    if frames:
-                        frames[-1][_PARTS].append(joined)
+                    _close_simple(frames.pop(), state)
                     continue
                 else:  # unknown end tag without structure
                     continue
+                # The end of a paragraph or a table cell.
+                content = _end_html(parts, html_links, owner, state) if html_seen else "".join(parts)
             else:
                 # Dict-shaped end tags: Heading, List, BlockQuote, MetadataBlock.
                 (tag, _), = val.items()
                 if tag != "Heading":
                     if tag == "List" or tag == "BlockQuote":
-                        level -= 1
                         close_container(frames.pop(), tag == "BlockQuote")
                     continue
                 if parts and parts[-1][-1:] == "\t":  # pulldown-cmark keeps a trailing tab
                     parts[-1] = parts[-1].rstrip(" \t")
-                content = "".join(parts)
-                ctx_node.anchor = slugger.slug(content)
+                content = _end_html(parts, html_links, owner, state) if html_seen else "".join(parts)
+                if "}" in content or ctx_node.anchor is not None:  # attribute list, HTML anchors
+                    content = finish_header(ctx_node, content, slugger)
+                else:
+                    ctx_node.anchor = slugger.slug(content)
                 if first_h1 is None and ctx_node.metadata["level"] == 1:
                     first_h1 = content
-            # The end of a paragraph, heading, table cell, code or HTML block.
+            html_seen = False
             ctx_node.text = content
             parts = None
             ctx = _C_NONE
@@ -453,34 +492,42 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
                     inline = False
                 elif tag == "TableCell":
                     frame = frames[-1]
-                    depth = len(frames) + sdepth + 1
-                    spend(depth)
+                    budget.spend_cell()
                     node = ParsedNode(_TABLE_CELL, location=dict(frame[_NODE].location))
-                    aligns = frame[_EXTRA + 1]
+                    aligns = frame[_AUX]
                     index = frame[_EXTRA]
                     if index < len(aligns):
                         style = _ALIGN.get(aligns[index])
                         if style:
                             node.metadata["style"] = style
-                    frame[_NODE].children.append(node)
+                    frame[_TARGET].children.append(node)
                     ctx = _C_CELL
                     ctx_node = owner = node
                     parts = []
-                    img_depth_budget = depth + 1
                     continue
                 elif tag == "Item":
                     node = ParsedNode(_LIST_ITEM, location=loc_container(rng))
-                    spend(len(frames) + sdepth + 1)
-                    frames[-1][_NODE].children.append(node)
-                    frames.append([node, [], _BLOCK_SEP, _K_ITEM, rng["end"]])
-                    level += 1
+                    parent = frames[-1]  # always inside a list
+                    depth = parent[_DEPTH] + 1
+                    if depth <= max_depth:  # _open_frame's common case, inlined
+                        spend()
+                        parent[_LAST] = node
+                        parent[_TARGET].children.append(node)
+                        frames.append([node, [], _BLOCK_SEP, _K_ITEM, 0, depth, node, None, None])
+                    else:
+                        _open_frame(frames, top, sdepth, budget, node, _BLOCK_SEP, _K_ITEM, None)
                     continue
                 elif tag == "TableHead" or tag == "TableRow":
                     table = frames[-1]
                     node = ParsedNode(_TABLE_HEADER if tag == "TableHead" else _TABLE_ROW, location=loc(rng))
-                    spend(len(frames) + sdepth + 1)
-                    table[_NODE].children.append(node)
-                    frames.append([node, [], _ROW_SEP, _K_ROW, 0, table[_EXTRA]])
+                    depth = table[_DEPTH] + 1
+                    if depth <= max_depth:  # _open_frame's common case, inlined
+                        spend()
+                        table[_LAST] = node
+                        table[_TARGET].children.append(node)
+                        frames.append([node, [], _ROW_SEP, _K_ROW, 0, depth, node, None, table[_AUX]])
+                    else:
+                        _open_frame(frames, top, sdepth, budget, node, _ROW_SEP, _K_ROW, table[_AUX])
                     continue
                 elif tag == "HtmlBlock" or tag == "Rule":
                     inline = False
@@ -490,26 +537,30 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
                 (tag, arg), = val.items()
                 inline = tag == "Link" or tag == "Image"
             if not inline:
-                # Block-level tags: close a hidden paragraph, apply the nesting bound.
+                # Block-level tags: close a hidden paragraph.
                 if parts is not None and ctx == _C_HIDDEN:
-                    frames[-1][_PARTS].append("".join(parts))
+                    content = _end_html(parts, html_links, owner, state) if html_seen else "".join(parts)
+                    html_seen = False
+                    if hidden_node is not None:
+                        _end_hidden(hidden_node, content, buf, hidden_start, rng["start"], para_strip, starts, off)
+                        hidden_node = None
+                    frames[-1][_PARTS].append(content)
                     parts = None
                     ctx = _C_NONE
-                if level >= MAX_NESTING:
-                    # A Start is skipped together with its End; a Rule has none.
-                    skip, skip_depth, swallow, region_end = _drop(frames, n_lines, 0 if tag == "Rule" else 1)
-                    if frames[-1][_EXTRA] >= content_end:
-                        break  # nothing follows the dropped container but its ancestors' ends
-                    continue
+                if rng["start"] >= limit and len(frames) == base:
+                    break  # the appended reference definitions: nothing of this chunk follows
                 if tag == "Paragraph":  # the most common block: straight through
-                    depth = len(frames) + sdepth + 1
-                    spend(depth)
+                    spend()
                     node = ParsedNode(_PARAGRAPH, location=loc(rng))
-                    (frames[-1][_NODE] if frames else top).children.append(node)
+                    if frames:
+                        frame = frames[-1]
+                        frame[_TARGET].children.append(node)
+                        frame[_LAST] = node
+                    else:
+                        top.children.append(node)
                     ctx = _C_PARA
                     ctx_node = owner = node
                     parts = []
-                    img_depth_budget = depth + 1
                     continue
                 # Other blocks: build the node, then attach it and open what it opens.
                 new_ctx = _C_NONE  # the inline context it opens, if any
@@ -537,7 +588,8 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
                     new_frame = _K_QUOTE
                 elif tag == "Table":
                     node = ParsedNode(_TABLE, location=loc(rng))
-                    new_frame = _K_TABLE
+                    _open_frame(frames, top, sdepth, budget, node, _BLOCK_SEP, _K_TABLE, arg)
+                    continue
                 elif tag == "HtmlBlock":
                     node = ParsedNode(_PARAGRAPH, metadata={"html": True}, location=loc(rng))
                     new_ctx = _C_HTML
@@ -547,32 +599,48 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
                         frames[-1][_PARTS].append("")  # an empty line in its container's text
                 else:
                     continue
-                if frames or new_ctx != _C_HEAD:
-                    depth = len(frames) + sdepth + 1
-                    spend(depth)
-                    (frames[-1][_NODE] if frames else top).children.append(node)
-                else:  # a top-level heading opens a section
-                    spend(sections.depth_for(lvl))
+                if new_frame:
+                    if frames:
+                        parent = frames[-1]
+                        depth = parent[_DEPTH] + 1
+                    else:
+                        parent = None
+                        depth = sdepth + 1
+                    if depth <= max_depth:  # _open_frame's common case, inlined
+                        spend()
+                        if parent is None:
+                            top.children.append(node)
+                        else:
+                            parent[_LAST] = node
+                            parent[_TARGET].children.append(node)
+                        frames.append([node, [], _BLOCK_SEP, new_frame, 0, depth, node, None, None])
+                    else:
+                        _open_frame(frames, top, sdepth, budget, node, _BLOCK_SEP, new_frame, None)
+                    continue
+                spend()
+                if frames:
+                    frame = frames[-1]
+                    frame[_TARGET].children.append(node)
+                    frame[_LAST] = node
+                elif new_ctx != _C_HEAD:
+                    top.children.append(node)
+                elif budget.keeps(sections.depth_for(lvl)):  # a top-level heading opens a section
                     sections.open_header(node, lvl)
                     top = node
-                    depth = sdepth = sections.depth
+                    sdepth = sections.depth
+                else:  # past max_depth: a plain block of the deepest section kept
+                    top.children.append(node)
                 if new_ctx:
                     ctx = new_ctx
                     ctx_node = node
                     parts = []
                     if new_ctx == _C_HEAD:  # it owns links and images
                         owner = node
-                        img_depth_budget = depth + 1
-                elif new_frame == _K_TABLE:
-                    frames.append([node, [], _BLOCK_SEP, _K_TABLE, arg])  # extra: the column alignments
-                elif new_frame:
-                    frames.append([node, [], _BLOCK_SEP, new_frame, rng["end"]])
-                    level += 1
                 continue
         elif key == "Code":
             tag = None
         elif key == "InlineHtml":
-            tag = key  # dropped, but it still opens a hidden paragraph
+            tag = key  # it opens a hidden paragraph, too
         elif key == "Html":
             parts.append(val)
             continue
@@ -582,15 +650,17 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
         # Inline content (tag is None for text, else an inline Start tag or InlineHtml). Outside a
         # paragraph, heading or cell it opens the hidden paragraph of a tight item.
         if parts is None:
-            if level >= MAX_NESTING:
-                skip, skip_depth, swallow, region_end = _drop(frames, n_lines, 1 if key == "Start" else 0)
-                if frames[-1][_EXTRA] >= content_end:
-                    break  # nothing follows the dropped container but its ancestors' ends
-                continue
             ctx = _C_HIDDEN
             parts = []
-            owner = frames[-1][_NODE]
-            img_depth_budget = len(frames) + sdepth + 1
+            frame = frames[-1]
+            if frame[_NODE] is frame[_TARGET]:
+                owner = frame[_NODE]
+            else:  # the item was flattened away: its text becomes a paragraph of the container kept
+                spend()
+                owner = hidden_node = ParsedNode(_PARAGRAPH, location=loc(rng))
+                hidden_start = rng["start"]
+                frame[_TARGET].children.append(hidden_node)
+                frame[_LAST] = hidden_node
         if tag is None:
             parts.append(val)
         elif tag == "Link":
@@ -612,47 +682,51 @@ def _walk(text: str, result: ParseResult, spend: Any) -> None:
                 image_meta = {"src": _href(url) if url else "", "alt": ""}
                 if arg["title"]:
                     image_meta["title"] = arg["title"]
-        # Emphasis, Strong, Strikethrough, InlineHtml: nothing to keep
+        elif tag == "InlineHtml":
+            if not image_nest:  # markdown-it keeps only an image's plain alt text
+                html_seen = True
+                _inline_html(val, parts, html_links, owner, state)
+        # Emphasis, Strong, Strikethrough: nothing to keep
 
-    # Containers still open: only after a drop that stopped the walk early.
-    extending = skip and swallow
-    while frames:
-        frame = frames.pop()
-        if extending:
-            if frame[_KIND] == _K_QUOTE:
-                extending = False
-            else:
-                _extend(frame[_NODE], region_end)
-        _close_frame(frame, frames)
-
-    result.title = first_h1
+    state.top = top
+    state.sdepth = sdepth
+    state.first_h1 = first_h1
 
 
-def _close_frame(frame: list[Any], frames: list[list[Any]]) -> None:
-    """Join a closed frame's parts into its node's text and pass it to the parent frame."""
-    joined = frame[_NODE].text = frame[_SEP].join(frame[_PARTS])
-    if frames:
-        frames[-1][_PARTS].append(joined)
+def _inline_html(
+    raw: str, parts: list[str], html_links: list[tuple[str, int]], node: ParsedNode, state: WalkState
+) -> None:
+    """One raw inline HTML tag: its separator, anchors and ``<a href>`` link (shared rule)."""
+    text, anchors, href, closes_link = inline_html(raw)
+    if text:
+        parts.append(text)
+    for anchor in anchors:
+        node.add_anchor(anchor)
+    if href is not None:
+        html_links.append((href, len(parts)))
+    elif closes_link and html_links:
+        href, start = html_links.pop()
+        add_link(state, href, resolve_markers("".join(parts[start:])).strip(), node)
 
 
-def _drop(frames: list[list[Any]], n_lines: int, skip_depth: int) -> tuple[bool, int, bool, int]:
-    """Start dropping the rest of the innermost container (markdown-it's maxNesting).
+def _end_html(parts: list[str], html_links: list[tuple[str, int]], node: ParsedNode, state: WalkState) -> str:
+    """End of a block with raw inline HTML: unclosed ``<a href>`` links, then the markers."""
+    if html_links:
+        for href, start in html_links:  # an <a href> never closed runs to the end of the block
+            add_link(state, href, resolve_markers("".join(parts[start:])).strip(), node)
+        html_links.clear()
+    return resolve_markers("".join(parts))
 
-    Returns (skip, skip_depth, swallow, region_end); ``skip_depth`` is 1 when
-    the event that hit the bound is a Start (its End is skipped too), else 0.
-    When that container is a list item, markdown-it lets it (and the lists and
-    items around it) run to the end of the enclosing blockquote, or of the document.
-    """
-    frame = frames[-1]
-    frame.append(True)  # marks the frame as cut short
-    if frame[_KIND] != _K_ITEM:
-        return True, skip_depth, False, 0
-    region_end = n_lines
-    for outer in reversed(frames):
-        if outer[_KIND] == _K_QUOTE:
-            region_end = outer[_NODE].location.get("line_end", n_lines)
-            break
-    return True, skip_depth, True, region_end
+
+def _end_hidden(
+    node: ParsedNode, content: str, buf: Any, start: int, end: int, strip: Any, starts: list[int], off: int
+) -> None:
+    """Text and last line of a flattened item's paragraph: its last character before ``end``."""
+    node.text = content
+    last = start + len(buf[start:end].rstrip(strip))
+    line = bisect_right(starts, last - 1 if last > start else start) + off
+    if line > node.location["line_start"]:
+        node.location["line_end"] = line
 
 
 def _all_empty(lines: list[Any], first: int, last: int, chars: Any) -> bool:

@@ -1,7 +1,7 @@
-"""Markdown (CommonMark + tables + YAML front matter) to a ``ParsedNode`` tree.
+"""Markdown (CommonMark + tables + YAML front matter + MkDocs blocks) to a ``ParsedNode`` tree.
 
 markdown-it-py tokenizes; this module walks its flat token stream once, with an
-explicit stack, so there is no recursion and little work per token.
+explicit stack, so the walk never recurses and does little work per token.
 
 Tree shape
     root
@@ -10,15 +10,30 @@ Tree shape
         ├── its section's blocks
         └── header (level > n) ... nested the same way
 
-    paragraph, code_block {"language"}, html blocks (as paragraph {"html": True}),
+    paragraph, code_block {"language"}, HTML blocks (paragraph {"html": True}),
     horizontal_rule, blockquote > blocks, list {"ordered"} > list_item > blocks,
-    table > table_header | table_row > table_cell.
+    table > table_header | table_row > table_cell,
+    admonition {"kind", "title", "collapsible", "open"} > blocks, tab {"title"} > blocks.
 
 Design choices
-* Text of a container (blockquote, list, list_item, table) is its children's
-  text joined with ``"\\n"``; a table row joins its cells with ``" | "``.
-  Inline markup is dropped: text, inline code, alt text of images are kept,
-  line breaks become ``"\\n"``, raw inline HTML tags are dropped.
+* Text of a container (blockquote, list, list_item, table, admonition, tab) is
+  its children's text joined with ``"\\n"`` (an admonition's or tab's title
+  first); a table row joins its cells with ``" | "``. Inline markup is
+  dropped: text, inline code, alt text of images are kept, line breaks become
+  ``"\\n"``.
+* Raw inline HTML adds no text, but keeps word boundaries: ``<br>`` is a line
+  break; phrasing tags that style part of a word (``b i em strong span a sub
+  sup u s mark small del ins abbr ...``, see ``_markdown_common.INLINE_TAGS``)
+  separate nothing (``wo<b>r</b>d`` is "word"), except a closing tag directly
+  followed by an opening one (``<span>a</span><span>b</span>`` is "a b"); any
+  other tag (block-level, ``code kbd samp var tt``, ``img``, unknown) is a word
+  boundary (``<code>linux</code><code>win32</code>`` is "linux win32").
+  A boundary becomes one space, and only between two word characters.
+  ``<a href>`` written as inline HTML is a link of its block; ``id`` (and
+  ``name`` on ``<a>``) become anchors of the block.
+* HTML blocks are parsed with lxml (``_markdown_html``): their text (one line
+  per block-level element, no tags), ``<a href>`` links, ``id``/``name``
+  anchors and ``<img>`` image children; ``{"html": True}`` stays.
 * In a *tight* list the item's paragraph is not a separate element: its text
   and links belong to the ``list_item`` itself. Loose list items contain
   ``paragraph`` children.
@@ -26,28 +41,63 @@ Design choices
   list_item, table_cell, header), with ``{"src", "alt"}`` (and ``"title"``) in
   its metadata; its alt text also stays in the block's text. For a header the
   image comes before the header's section content.
-* Links (``[t](href)``, autolinks) are reported with the block they sit in;
-  links written as raw inline HTML (``<a href>``) are not followed.
+* Links (``[t](href)``, autolinks, inline ``<a href>``) are reported with the
+  block they sit in; each one counts against ``parsers.max_links``, each
+  table cell against ``parsers.max_cells`` (not ``max_elements``).
+* Anchors: a header gets GitHub's slug, unique in the document. An attribute
+  list at the end of a heading (``## Title {#id .class key=value}``, also
+  ``{: ...}``, as Python-Markdown attr_list / kramdown / pandoc) is removed
+  from its text: ``#id`` replaces the slug (and is reserved, so no later slug
+  repeats it), classes go to ``metadata["classes"]``, other attributes to
+  ``metadata["attributes"]``. HTML ids inside a heading or paragraph are
+  further anchors (``ParsedNode.add_anchor``: the slug or explicit id first);
+  they are not reserved, so ``<a name="x">`` before ``# X`` is the same anchor
+  on two elements, as on GitHub (a link resolves to the first).
+* Admonitions and tabs (MkDocs / Python-Markdown ``!!!``, pymdownx details
+  ``???``/``???+`` and tabbed ``===``, body indented four spaces): containers
+  whose body is parsed as Markdown, nested ones included, with the file's line
+  numbers; ``open`` is True only for ``???+``, ``collapsible`` for ``???`` and
+  ``???+``, ``title`` is None when the marker has none. Consecutive tabs are
+  sibling ``tab`` elements (no group element; ``===!`` starts a new group:
+  ``{"new_group": True}``, ``===+`` is ``{"selected": True}``). Found by the
+  line scanner in ``_markdown_admonitions`` (which says how a body ends, and
+  how reference definitions still reach every chunk); recognised at the start
+  of a line of the document or of another admonition's or tab's body, not
+  inside list items or blockquotes. ``parsers.markdown.admonitions: false``
+  gives strict CommonMark (the body is an indented code block).
 * Front matter goes to ``ParseResult.metadata`` (made JSON-safe); invalid or
   non-mapping front matter gives ``{"front_matter_error": ...}`` instead.
-* markdown-it's own nesting limit (``maxNesting`` = 20 in the CommonMark
-  preset) stops deeper blockquotes/lists: their tail is dropped, not parsed.
+* Nesting: nothing is dropped. A container (blockquote, list, list item,
+  table, row, admonition, tab, header section) deeper than
+  ``parsers.max_depth`` is not created: its content goes into the deepest
+  container kept (a tight item's text as a paragraph there), all text kept,
+  and ``metadata["flattened_at_depth"]`` records it. markdown-it's own
+  ``maxNesting`` (20 in the CommonMark preset, past which it silently drops
+  the rest) is set out of reach; but markdown-it-py recurses once per nesting
+  level, so this backend parses about 490 levels of blockquotes or lists at
+  Python's default recursion limit (1000) and fails deeper documents with a
+  ``ParseError`` naming that limit. The pyromark backend has no such bound.
+  Text repeated by nested containers is bounded (16x the document, plus 1 MB):
+  past that the document fails rather than taking gigabytes.
 
 Backends
     Two tokenizers give the same tree. ``parse_with_markdown_it`` walks
     markdown-it-py's tokens and is the reference implementation.
     ``parse_with_pyromark`` walks pyromark's (Rust pulldown-cmark) events, about
     an order of magnitude faster; ``_markdown_pyromark`` maps its differences
-    (byte ranges, tight lists, link normalization, the nesting bound) onto the
-    reference behaviour, and ``tests/unit/parsers/test_markdown_backends.py``
-    checks the two agree. ``parse`` is pyromark's when pyromark is importable,
-    else markdown-it's; ``BACKEND`` names the one in use. Both turn any failure
+    (byte ranges, tight lists, link normalization) onto the reference
+    behaviour, and ``tests/unit/parsers/test_markdown_backends.py`` checks the
+    two agree. The rules above that are not CommonMark (admonitions, raw
+    HTML, attribute lists, front matter detection) live in shared modules both
+    backends call. ``parse`` is pyromark's when pyromark is importable, else
+    markdown-it's; ``BACKEND`` names the one in use. Both turn any failure
     into ``ParseError``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import sys
 from typing import Any
 
 import yaml
@@ -55,8 +105,8 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from go_doc_go.exceptions import ParseError
-from go_doc_go.model import ParsedLink, ParsedNode, ParseResult
-from go_doc_go.parsers._headings import Sections, Slugger
+from go_doc_go.model import ParsedNode, ParseResult
+from go_doc_go.parsers._markdown_admonitions import CLOSE, Block, segments
 from go_doc_go.parsers._markdown_common import (
     _BLOCK_SEP,
     _CODE,
@@ -73,13 +123,29 @@ from go_doc_go.parsers._markdown_common import (
     _TABLE_CELL,
     _TABLE_HEADER,
     _TABLE_ROW,
+    WalkState,
+    add_link,
+    find_front_matter,
+    finish_header,
+    inline_html,
+    normalize,
+    resolve_markers,
+    text_exceeded,
 )
+from go_doc_go.parsers._markdown_html import html_block
 from go_doc_go.parsers.base import ElementBudget, ParseInput, guarded
 
 # libyaml's loader when available: same safe semantics, ~10x faster than pure Python.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_MD = MarkdownIt("commonmark").enable("table").use(front_matter_plugin)
+#: markdown-it stops parsing (and drops the rest) past ``maxNesting`` open
+#: tokens; the CommonMark preset says 20. Set out of reach on purpose: depth is
+#: bounded by ``parsers.max_depth`` (flattening) and, for this backend, by
+#: Python's recursion limit (a ``ParseError``), never by silent truncation.
+_MAX_NESTING = 1_000_000
+_OPTIONS = {"maxNesting": _MAX_NESTING}
+_MD = MarkdownIt("commonmark", _OPTIONS).enable("table").use(front_matter_plugin)
+_MD_BODY = MarkdownIt("commonmark", _OPTIONS).enable("table")  # chunks after the first: no front matter
 
 
 _FRONT_MATTER_MAX_NODES = 10_000
@@ -110,10 +176,13 @@ BACKEND = "pyromark" if _pyromark_backend is not None else "markdown-it"
 parse = parse_with_pyromark if _pyromark_backend is not None else parse_with_markdown_it
 
 
-# An open container is a list ``[node, parts, sep, in_head]``: ``parts`` collects
-# the text of its finished children, joined with ``sep`` when it closes. Lists
-# are cheaper to build than objects and this runs once per container.
-_NODE, _PARTS, _SEP, _IN_HEAD = 0, 1, 2, 3
+# An open container is a list ``[node, parts, sep, in_head, depth, flat]``:
+# ``parts`` collects the text of its finished children, joined with ``sep``
+# when it closes; ``depth`` is the depth of ``node``. A container refused by
+# ``parsers.max_depth`` gets a *flat* frame: ``node`` and ``parts`` are those of
+# the container it is flattened into, so its content lands there. Lists are
+# cheaper to build than objects and this runs once per container.
+_NODE, _PARTS, _SEP, _IN_HEAD, _DEPTH, _FLAT = 0, 1, 2, 3, 4, 5
 
 # Close tokens that end a container frame (paragraph/heading/cell closes are
 # consumed together with their open token).
@@ -130,18 +199,65 @@ _FRAME_CLOSE = frozenset(
 
 
 def _parse(doc: ParseInput) -> ParseResult:
-    tokens = _MD.parse(doc.text())
+    text = normalize(doc.text())
     root = ParsedNode(_ROOT)
     result = ParseResult(root=root)
-    links = result.links
-    spend = ElementBudget(doc.limits).spend
-    sections = Sections(root)
-    slugger = Slugger()
-    frames: list[list[Any]] = []
-    first_h1: str | None = None
+    budget = ElementBudget(doc.limits)
+    state = WalkState(result, budget, len(text))
+    items = _segments(text, result) if doc.limits.markdown.admonitions else None
+    try:
+        if items is None:
+            _walk(_MD.parse(text), state, 0, None)
+        else:
+            for item in items:
+                if item is CLOSE:
+                    _close(state.frames, state)
+                elif item.__class__ is Block:
+                    _open_block(state, item)
+                else:
+                    _walk(_MD_BODY.parse(item.text), state, item.offset, item.cap)
+    except RecursionError:
+        raise ParseError(
+            f"markdown {doc.path}: nested too deeply for the markdown-it backend, which recurses once "
+            f"per nesting level and hit Python's recursion limit ({sys.getrecursionlimit()}); "
+            "the pyromark backend parses such documents"
+        ) from None
+    title = result.metadata.get("title")
+    result.title = title if isinstance(title, str) and title.strip() else state.first_h1
+    return budget.finish(result)
+
+
+def _segments(text: str, result: ParseResult) -> list[Any] | None:
+    """The admonition scanner's chunks, or None (then the whole text is tokenized at once).
+
+    When the document is cut, front matter is read as the pyromark backend
+    reads it (same rule as the plugin) and blanked, so both backends tokenize
+    exactly the same chunks.
+    """
+    found = find_front_matter(text) if text[:3] == "---" else None
+    if found is None:
+        return segments(text, 0)
+    content, body_start, n_lines = found
+    items = segments("\n" * n_lines + text[body_start:], n_lines)
+    if items is not None:
+        result.metadata.update(_front_matter(content))
+    return items
+
+
+def _walk(tokens: list[Any], state: WalkState, off: int, cap: int | None) -> None:
+    """Build the tree from one chunk's tokens; its line k is the file's line ``off + k``."""
+    if cap is not None:
+        tokens = _before_appendix(tokens, cap - off)
+    result = state.result
+    budget = state.budget
+    spend = budget.spend
+    sections = state.sections
+    slugger = state.slugger
+    frames = state.frames
+    first_h1 = state.first_h1
     # Where top-level blocks go (the innermost open header, or the root) and its depth.
-    top = root
-    sdepth = 0
+    top = state.top
+    sdepth = state.sdepth
 
     n = len(tokens)
     i = 0
@@ -153,32 +269,26 @@ def _parse(doc: ParseInput) -> ParseResult:
             inline = tokens[i + 1]
             if frames:
                 frame = frames[-1]
-                depth = len(frames) + sdepth + 1
-                if tok.hidden:
+                if tok.hidden and not frame[_FLAT]:
                     # Tight list item: the text and links belong to the list_item itself.
-                    frame[_PARTS].append(_inline_text(inline, frame[_NODE], links, spend, depth))
+                    frame[_PARTS].append(_inline_text(inline, frame[_NODE], state))
                 else:
-                    spend(depth)
-                    m = tok.map
-                    node = ParsedNode(_PARAGRAPH, location=_lines(m))
-                    text = node.text = _inline_text(inline, node, links, spend, depth + 1)
+                    spend()
+                    node = ParsedNode(_PARAGRAPH, location=_lines(tok.map, off, cap))
+                    text = node.text = _inline_text(inline, node, state)
                     frame[_NODE].children.append(node)
                     frame[_PARTS].append(text)
             else:
-                spend(sdepth + 1)
-                node = ParsedNode(_PARAGRAPH, location=_lines(tok.map))
-                node.text = _inline_text(inline, node, links, spend, sdepth + 2)
+                spend()
+                node = ParsedNode(_PARAGRAPH, location=_lines(tok.map, off, cap))
+                node.text = _inline_text(inline, node, state)
                 top.children.append(node)
             i += 3
             continue
 
         if tok.nesting == -1:
             if ttype in _FRAME_CLOSE:
-                frame = frames.pop()
-                text = frame[_SEP].join(frame[_PARTS])
-                frame[_NODE].text = text
-                if frames:
-                    frames[-1][_PARTS].append(text)
+                _close(frames, state)
             elif ttype == "thead_close":
                 frames[-1][_IN_HEAD] = False
             # tbody_close carries no structure.
@@ -188,62 +298,55 @@ def _parse(doc: ParseInput) -> ParseResult:
         if ttype == "td_open" or ttype == "th_open":
             inline = tokens[i + 1]
             frame = frames[-1]
-            depth = len(frames) + sdepth + 1
-            spend(depth)
-            node = ParsedNode(_TABLE_CELL, location=_lines(inline.map))
+            budget.spend_cell()
+            node = ParsedNode(_TABLE_CELL, location=_lines(inline.map, off, cap))
             style = tok.attrs.get("style")
             if style:
                 node.metadata["style"] = style
-            text = node.text = _inline_text(inline, node, links, spend, depth + 1)
+            text = node.text = _inline_text(inline, node, state)
             frame[_NODE].children.append(node)
             frame[_PARTS].append(text)
             i += 3
             continue
 
         if ttype == "list_item_open":
-            node = ParsedNode(_LIST_ITEM, location=_lines(tok.map))
-            spend(len(frames) + sdepth + 1)
-            frames[-1][_NODE].children.append(node)  # always inside a list
-            frames.append([node, [], _BLOCK_SEP, False])
+            _open(frames, top, sdepth, budget, ParsedNode(_LIST_ITEM, location=_lines(tok.map, off, cap)), _BLOCK_SEP)
         elif ttype == "tr_open":
-            table = frames[-1]
-            node = ParsedNode(_TABLE_HEADER if table[_IN_HEAD] else _TABLE_ROW, location=_lines(tok.map))
-            spend(len(frames) + sdepth + 1)
-            table[_NODE].children.append(node)
-            frames.append([node, [], _ROW_SEP, False])
+            etype = _TABLE_HEADER if frames[-1][_IN_HEAD] else _TABLE_ROW
+            _open(frames, top, sdepth, budget, ParsedNode(etype, location=_lines(tok.map, off, cap)), _ROW_SEP)
         elif ttype == "heading_open":
             level = int(tok.tag[1])
             inline = tokens[i + 1]
-            node = ParsedNode(_HEADER, metadata={"level": level}, location=_lines(tok.map))
+            node = ParsedNode(_HEADER, metadata={"level": level}, location=_lines(tok.map, off, cap))
+            spend()
             if frames:
-                # A heading inside a blockquote or list item is a plain block there.
-                depth = len(frames) + sdepth + 1
-                spend(depth)
+                # A heading inside a blockquote, list item or admonition is a plain block there.
                 frame = frames[-1]
                 frame[_NODE].children.append(node)
-                text = node.text = _inline_text(inline, node, links, spend, depth + 1)
+                text = finish_header(node, _inline_text(inline, node, state), slugger)
                 frame[_PARTS].append(text)
             else:
-                spend(sections.depth_for(level))
-                sections.open_header(node, level)
-                top = node
-                sdepth = sections.depth
-                text = node.text = _inline_text(inline, node, links, spend, sdepth + 1)
-            node.anchor = slugger.slug(text)
+                if budget.keeps(sections.depth_for(level)):
+                    sections.open_header(node, level)
+                    top = node
+                    sdepth = sections.depth
+                else:  # past max_depth: a plain block of the deepest section kept
+                    top.children.append(node)
+                text = finish_header(node, _inline_text(inline, node, state), slugger)
             if level == 1 and first_h1 is None:
                 first_h1 = text
             i += 3
             continue
         elif ttype == "bullet_list_open":
-            node = ParsedNode(_LIST, metadata={"ordered": False}, location=_lines(tok.map))
-            _open(frames, top, sdepth, spend, node, _BLOCK_SEP)
+            node = ParsedNode(_LIST, metadata={"ordered": False}, location=_lines(tok.map, off, cap))
+            _open(frames, top, sdepth, budget, node, _BLOCK_SEP)
         elif ttype == "ordered_list_open":
             meta: dict[str, Any] = {"ordered": True}
             start = tok.attrs.get("start")
             if start is not None:
                 meta["start"] = start
-            node = ParsedNode(_LIST, metadata=meta, location=_lines(tok.map))
-            _open(frames, top, sdepth, spend, node, _BLOCK_SEP)
+            node = ParsedNode(_LIST, metadata=meta, location=_lines(tok.map, off, cap))
+            _open(frames, top, sdepth, budget, node, _BLOCK_SEP)
         elif ttype == "fence" or ttype == "code_block":
             info = tok.info.strip()
             content = tok.content
@@ -253,58 +356,110 @@ def _parse(doc: ParseInput) -> ParseResult:
                 _CODE,
                 text=content,
                 metadata={"language": info.split(None, 1)[0] if info else None},
-                location=_lines(tok.map),
+                location=_lines(tok.map, off, cap),
             )
-            _leaf(frames, top, sdepth, spend, node)
+            _leaf(frames, top, spend, node)
         elif ttype == "thead_open":
             frames[-1][_IN_HEAD] = True
         elif ttype == "table_open":
-            _open(frames, top, sdepth, spend, ParsedNode(_TABLE, location=_lines(tok.map)), _BLOCK_SEP)
+            _open(frames, top, sdepth, budget, ParsedNode(_TABLE, location=_lines(tok.map, off, cap)), _BLOCK_SEP)
         elif ttype == "blockquote_open":
-            _open(frames, top, sdepth, spend, ParsedNode(_QUOTE, location=_lines(tok.map)), _BLOCK_SEP)
+            _open(frames, top, sdepth, budget, ParsedNode(_QUOTE, location=_lines(tok.map, off, cap)), _BLOCK_SEP)
         elif ttype == "html_block":
-            node = ParsedNode(
-                _PARAGRAPH,
-                text=tok.content.rstrip("\n"),
-                metadata={"html": True},
-                location=_lines(tok.map),
-            )
-            _leaf(frames, top, sdepth, spend, node)
+            node = ParsedNode(_PARAGRAPH, metadata={"html": True}, location=_lines(tok.map, off, cap))
+            node.text = html_block(tok.content, node, state)
+            _leaf(frames, top, spend, node)
         elif ttype == "hr":
-            _leaf(frames, top, sdepth, spend, ParsedNode(_HR, location=_lines(tok.map)))
+            _leaf(frames, top, spend, ParsedNode(_HR, location=_lines(tok.map, off, cap)))
         elif ttype == "front_matter":
             result.metadata.update(_front_matter(tok.content))
         elif ttype == "inline":
             # Not expected outside paragraph/heading/cell, but keep its text if it happens.
             if frames:
                 frame = frames[-1]
-                frame[_PARTS].append(_inline_text(tok, frame[_NODE], links, spend, len(frames) + sdepth + 1))
+                frame[_PARTS].append(_inline_text(tok, frame[_NODE], state))
         # tbody_open and anything unknown carry no structure of their own.
         i += 1
 
-    title = result.metadata.get("title")
-    result.title = title if isinstance(title, str) and title.strip() else first_h1
-    return result
+    state.top = top
+    state.sdepth = sdepth
+    state.first_h1 = first_h1
 
 
-def _lines(map_: list[int] | None) -> dict[str, int]:
+def _before_appendix(tokens: list[Any], lines: int) -> list[Any]:
+    """The tokens of the chunk itself, without those of the appended reference definitions."""
+    for index, tok in enumerate(tokens):
+        if tok.level == 0 and tok.nesting >= 0 and tok.map and tok.map[0] >= lines:
+            return tokens[:index]
+    return tokens
+
+
+def _lines(map_: list[int] | None, off: int, cap: int | None) -> dict[str, int]:
     if not map_:
         return {}
-    start = map_[0] + 1
-    end = map_[1]
+    start = map_[0] + 1 + off
+    end = map_[1] + off
+    if cap is not None and end > cap:
+        end = cap
     return {"line_start": start, "line_end": end if end > start else start}
 
 
 def _open(
-    frames: list[list[Any]], top: ParsedNode, sdepth: int, spend: Any, node: ParsedNode, sep: str
+    frames: list[list[Any]], top: ParsedNode, sdepth: int, budget: ElementBudget, node: ParsedNode, sep: str
 ) -> None:
-    spend(len(frames) + sdepth + 1)
-    (frames[-1][_NODE] if frames else top).children.append(node)
-    frames.append([node, [], sep, False])
+    """Open a container, or a flat frame when ``parsers.max_depth`` refuses it."""
+    if frames:
+        parent = frames[-1]
+        depth = parent[_DEPTH] + 1
+        target = parent[_NODE]
+    else:
+        parent = None
+        depth = sdepth + 1
+        target = top
+    if budget.keeps(depth):
+        budget.spend()
+        target.children.append(node)
+        frames.append([node, [], sep, False, depth, False])
+    else:
+        parts = parent[_PARTS] if parent is not None else []
+        frames.append([target, parts, sep, False, depth - 1, True])
 
 
-def _leaf(frames: list[list[Any]], top: ParsedNode, sdepth: int, spend: Any, node: ParsedNode) -> None:
-    spend(len(frames) + sdepth + 1)
+def _close(frames: list[list[Any]], state: WalkState) -> None:
+    frame = frames.pop()
+    if frame[_FLAT]:
+        return  # its content already sits in the container it was flattened into
+    text = frame[_NODE].text = frame[_SEP].join(frame[_PARTS])
+    state.text_left -= len(text)
+    if state.text_left < 0:
+        raise text_exceeded()
+    if frames:
+        frames[-1][_PARTS].append(text)
+
+
+def _open_block(state: WalkState, block: Block) -> None:
+    """An admonition or tab: a container like a blockquote, its title first in its text."""
+    line = block.line_start
+    node = ParsedNode(
+        block.element_type,
+        metadata=dict(block.metadata),
+        location={"line_start": line, "line_end": block.line_end},
+    )
+    frames = state.frames
+    _open(frames, state.top, state.sdepth, state.budget, node, _BLOCK_SEP)
+    title = block.title
+    if title:
+        frame = frames[-1]
+        if frame[_FLAT]:  # flattened: the title stays as a paragraph of the container kept
+            state.budget.spend()
+            frame[_NODE].children.append(
+                ParsedNode(_PARAGRAPH, text=title, location={"line_start": line, "line_end": line})
+            )
+        frame[_PARTS].append(title)
+
+
+def _leaf(frames: list[list[Any]], top: ParsedNode, spend: Any, node: ParsedNode) -> None:
+    spend()
     if frames:
         frame = frames[-1]
         frame[_NODE].children.append(node)
@@ -313,8 +468,8 @@ def _leaf(frames: list[list[Any]], top: ParsedNode, sdepth: int, spend: Any, nod
         top.children.append(node)
 
 
-def _inline_text(inline: Any, node: ParsedNode, links: list[ParsedLink], spend: Any, depth: int) -> str:
-    """Plain text of an inline token; links and images are recorded against ``node``."""
+def _inline_text(inline: Any, node: ParsedNode, state: WalkState) -> str:
+    """Plain text of an inline token; links, images and HTML anchors are recorded against ``node``."""
     children = inline.children
     if not children:
         return inline.content
@@ -324,6 +479,7 @@ def _inline_text(inline: Any, node: ParsedNode, links: list[ParsedLink], spend: 
             return only.content
     parts: list[str] = []
     open_links: list[tuple[str, int]] = []
+    html_links: list[tuple[str, int]] | None = None
     for child in children:
         ctype = child.type
         if ctype == "text" or ctype == "code_inline":
@@ -336,18 +492,40 @@ def _inline_text(inline: Any, node: ParsedNode, links: list[ParsedLink], spend: 
             if open_links:
                 href, start = open_links.pop()
                 if href:
-                    links.append(ParsedLink(str(href), "".join(parts[start:]), node))
+                    add_link(state, str(href), resolve_markers("".join(parts[start:])), node)
         elif ctype == "image":
             alt = _plain(child)
             parts.append(alt)
-            spend(depth)
+            state.budget.spend()
             meta: dict[str, Any] = {"src": str(child.attrs.get("src") or ""), "alt": alt}
             title = child.attrs.get("title")
             if title:
                 meta["title"] = str(title)
             node.children.append(ParsedNode(_IMAGE, text=alt, metadata=meta, location=dict(node.location)))
-        # em/strong open/close and raw inline HTML add no text.
-    return "".join(parts)
+        elif ctype == "html_inline":
+            if html_links is None:
+                html_links = []
+            _inline_html(child.content, parts, html_links, node, state)
+        # em/strong open/close add no text.
+    if html_links is None:
+        return "".join(parts)
+    for href, start in html_links:  # an <a href> never closed runs to the end of the block
+        add_link(state, href, resolve_markers("".join(parts[start:])).strip(), node)
+    return resolve_markers("".join(parts))
+
+
+def _inline_html(raw: str, parts: list[str], html_links: list[tuple[str, int]], node: ParsedNode, state: WalkState) -> None:
+    """One raw inline HTML tag: its separator, anchors and ``<a href>`` link (shared rule)."""
+    text, anchors, href, closes_link = inline_html(raw)
+    if text:
+        parts.append(text)
+    for anchor in anchors:
+        node.add_anchor(anchor)
+    if href is not None:
+        html_links.append((href, len(parts)))
+    elif closes_link and html_links:
+        href, start = html_links.pop()
+        add_link(state, href, resolve_markers("".join(parts[start:])).strip(), node)
 
 
 def _plain(token: Any) -> str:

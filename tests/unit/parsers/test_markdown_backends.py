@@ -1,9 +1,12 @@
 """The pyromark backend must build exactly the markdown-it backend's tree.
 
 Differential test: the example Markdown files and a few hundred documents from
-a seeded random generator are parsed by both backends, and ``model.flatten``'s
-rows (ids, types, parents, text, metadata, locations, anchors), the links
-(href, text, element) and the document metadata and title must be identical.
+a seeded random generator (plain CommonMark, and MkDocs-flavoured: admonitions,
+tabs, raw HTML, attribute lists) are parsed by both backends, and
+``model.flatten``'s rows (ids, types, parents, text, metadata, locations, all
+anchors), the links (href, text, element) and the document metadata and title
+must be identical. Deeply nested documents are compared at several
+``parsers.max_depth`` values, up to the depth markdown-it-py can parse.
 
 Known differences, kept out of the generator (rare in real documents):
 
@@ -28,6 +31,7 @@ from pathlib import Path
 
 import pytest
 
+from go_doc_go.config import ParsersConfig
 from go_doc_go.model import flatten
 from go_doc_go.parsers.base import ParseInput
 from go_doc_go.parsers.markdown import parse_with_markdown_it, parse_with_pyromark
@@ -37,20 +41,20 @@ pytest.importorskip("pyromark")
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "docs"
 
 
-def snapshot(parse, text: str):
-    result = parse(ParseInput(text.encode("utf-8"), "doc.md"))
+def snapshot(parse, text: str, **limits: int):
+    result = parse(ParseInput(text.encode("utf-8"), "doc.md", ParsersConfig(**limits)))
     elements, ids = flatten("doc", result.root)
     rows = [
-        (e.element_id, e.element_type, e.parent_id, e.text, e.metadata, e.location, e.anchor)
+        (e.element_id, e.element_type, e.parent_id, e.text, e.metadata, e.location, e.anchors)
         for e in elements
     ]
     links = [(link.href, link.text, ids[id(link.node)]) for link in result.links]
     return rows, links, result.metadata, result.title
 
 
-def assert_same(text: str) -> None:
-    expected = snapshot(parse_with_markdown_it, text)
-    got = snapshot(parse_with_pyromark, text)
+def assert_same(text: str, **limits: int) -> None:
+    expected = snapshot(parse_with_markdown_it, text, **limits)
+    got = snapshot(parse_with_pyromark, text, **limits)
     if got != expected:  # point at the first differing row, not a wall of text
         for name, a, b in zip(("rows", "links", "metadata", "title"), expected, got):
             if a != b and isinstance(a, list):
@@ -244,6 +248,89 @@ class Gen:
         return text + r.choice(["\n", "", "\n\n"])
 
 
+    # MkDocs-flavoured documents: admonitions, tabs, raw HTML, attribute lists.
+
+    def inline_html(self) -> str:
+        r = self.r
+        w = r.choice(WORDS)
+        return r.choice(
+            [
+                f"<code>{w}</code><code>{r.choice(WORDS)}</code>",
+                f"wo<b>{w}</b>rd",
+                f"a<br>{w}",
+                f'<a id="{w}-id"></a>{w}',
+                f'<a href="{self.url()}">{self.words(1, 2)}</a>',
+                f"<kbd>{w}</kbd>+<kbd>x</kbd>",
+                f"<span>{w}</span><span>{w}</span>",
+            ]
+        )
+
+    def mkdocs_heading(self) -> str:
+        r = self.r
+        text = self.words(1, 3)
+        if r.random() < 0.3:
+            text += " " + self.inline_html()
+        attrs = r.choice(["", "", " {#custom-id}", " {: #x .c }", " {.a .b}", " {not attrs}"])
+        return f"{'#' * r.randint(1, 4)} {text}{attrs}"
+
+    def body_block(self, depth: int) -> str:
+        r = self.r
+        k = r.random()
+        if k < 0.3:
+            return self.paragraph() + (" " + self.inline_html() if r.random() < 0.4 else "")
+        if k < 0.45:
+            return self.list_(1)
+        if k < 0.55:
+            return self.code()
+        if k < 0.6:
+            return self.table()
+        if k < 0.65:
+            return self.blockquote(2)
+        if k < 0.72:
+            return self.html()
+        if k < 0.78:
+            return self.mkdocs_heading()
+        if depth < 3:
+            return self.admonition(depth + 1)
+        return self.words()
+
+    def admonition(self, depth: int) -> str:
+        r = self.r
+        if r.random() < 0.25:
+            head = f'==={r.choice(["", "+", "!"])} "{self.words(1, 2)}"'
+        else:
+            kind = r.choice(["note", "warning", "tip", "danger highlight", "info"])
+            title = r.choice(["", ' ""', f' "{self.words(1, 3)}"'])
+            head = f"{r.choice(['!!!', '???', '???+'])} {kind}{title}"
+        blocks = [self.body_block(depth) for _ in range(r.randint(0, 3))]
+        body = r.choice(["\n\n", "\n\n\n"]).join(blocks)
+        indented = "\n".join("    " + line if line.strip() else "" for line in body.split("\n"))
+        return head + (r.choice(["\n", "\n\n"]) + indented if blocks else "")
+
+    def mkdocs_document(self) -> str:
+        r = self.r
+        blocks = []
+        for _ in range(r.randint(1, 10)):
+            k = r.random()
+            if k < 0.35:
+                blocks.append(self.admonition(1))
+            elif k < 0.5:
+                blocks.append(self.mkdocs_heading())
+            elif k < 0.6:
+                blocks.append(f"[ref{r.randint(0, 2)}]: {self.url()}")
+            else:
+                blocks.append(self.body_block(3))
+        text = blocks[0]
+        for block in blocks[1:]:
+            # A marker may follow the previous block directly (it starts a block of its own).
+            tight = block[:3] in ("!!!", "???", "===") and r.random() < 0.3
+            text += "\n" if tight else r.choice(["\n\n", "\n\n\n"])
+            text += block
+        if r.random() < 0.2:
+            text = self.front_matter() + text
+        return text + r.choice(["\n", "", "\n\n"])
+
+
 # ---------------------------------------------------------------------- tests
 
 
@@ -298,33 +385,101 @@ def test_edge_documents_agree(text):
     assert_same(text)
 
 
+@pytest.mark.parametrize("chunk", range(4))
+def test_generated_mkdocs_documents_agree(chunk):
+    for seed in range(chunk * 50, (chunk + 1) * 50):  # 200 documents in all
+        assert_same(Gen(10_000 + seed).mkdocs_document())
+
+
+DEEP = [
+    "> " * 25 + "deep\n\nafter\n",
+    ">" * 30 + " deep\n> back\n\nafter\n",
+    "- " * 11 + "x\n\nafter\n",
+    "- " * 12 + "x\n- y\n\nafter\n",
+    "1. " * 10 + "x\n\n   para\n",
+    "> " + "- " * 10 + "x\n> tail\n\nafter\n",
+    "> " * 5 + "- " * 10 + "![i](i.png) x\n\nafter\n",
+    "- a\n" + "".join("  " * i + "- x\n" for i in range(1, 15)) + "\nend\n",
+    "> " * 19 + "- x\n\nafter\n",
+    "> " * 18 + "- x\n  - y\n",
+    "> " * 20 + "\n\nafter\n",
+    "".join("  " * i + f"- level{i} [l{i}](l{i}.md)\n" for i in range(12)) + "\npara\n\n## Section\n\ntext\n",
+    "- a\n  - b\n    - c\n      - d\n\n        d2\n- e\n\nafter\n",
+    "- a\n  - b\n    -\n    - c\n\n\n      lazy\n- e\n",
+    "> a\n> > b\n> > > c\n> > > > | t |\n> > > > |---|\n> > > > | v |\n\nafter\n",
+    "> > > > x\n>\n>\n> y\n",
+    "- > - > - > x\n  y\n",
+    "# A\n\n## B\n\n### C\n\n#### D\n\nd\n\n## E\n",
+    "!!! a\n    !!! b\n        !!! c\n            - x\n              - y\n\n    back\n",
+    "> " * 150 + "x\n",
+    "- " * 150 + "x\n\n- " + "- " * 120 + "y\n",
+    "".join("  " * i + f"- w{i}\n" for i in range(150)),
+    "> " * 400 + "x\n> lazy\n\nafter\n",  # about as deep as markdown-it-py's recursion allows
+    "- " * 400 + "x\n\n" + "  " * 3 + "y\n",
+]
+
+
+@pytest.mark.parametrize("text", DEEP)
+@pytest.mark.parametrize("max_depth", [1, 2, 3, 5, 100])
+def test_deep_nesting_agrees(text, max_depth):
+    """No truncation any more: both backends keep everything, flattened past max_depth alike."""
+    assert_same(text, max_depth=max_depth)
+
+
 @pytest.mark.parametrize(
     "text",
     [
-        "> " * 25 + "deep\n\nafter\n",
-        ">" * 30 + " deep\n> back\n\nafter\n",
-        "- " * 11 + "x\n\nafter\n",
-        "- " * 12 + "x\n- y\n\nafter\n",
-        "1. " * 10 + "x\n\n   para\n",
-        "> " + "- " * 10 + "x\n> tail\n\nafter\n",
-        "> " * 5 + "- " * 10 + "![i](i.png) x\n\nafter\n",
-        "- a\n" + "".join("  " * i + "- x\n" for i in range(1, 15)) + "\nend\n",
-        "> " * 19 + "- x\n\nafter\n",
-        "> " * 18 + "- x\n  - y\n",
-        "> " * 20 + "\n\nafter\n",
+        '!!! note "T"\n    body\n',
+        "!!! note\n    a\nb\n",
+        "!!! note\n\n\n    a\n\n\n\nb\n",
+        "!!! note\n",
+        "text\n!!! note\n    body\n",
+        "- item\n!!! note\n    body\n",
+        "```\n!!! note\n    x\n```\n",
+        "!!! note\n    ```\n    unclosed [r]\n\nafter [r]\n\n[r]: u.md\n",
+        "!!! note\n\t tab body\n\t\tcode?\n",
+        '=== "A"\n    a\n=== "B"\n    b\n===+ "C"\n    c\n',
+        "??? x\n    > quote\n    lazy\n",
+        "!!! x\n    [a][r]\n\n[r]: <u v> 'title'\n[bad]: <x>y\n",
+        "!!! x\n    # Heading {#hid}\n\n# Heading\n",
+        "---\ntitle: T\n---\n!!! x\n    y\n",
+        "---\n- list fm\n---\n??? x\n",
+        "!!! x\n    <div>\n    <p>html</p>\n\n    </div>\n",
+        "    !!! indented code\n",
+        '!!! note "unclosed\n    body\n',
     ],
 )
-def test_nesting_bound_agrees(text):
+def test_admonition_edges_agree(text):
     assert_same(text)
 
 
-def test_hostile_nesting_is_fast_and_bounded():
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<code>a</code><code>b</code> wo<b>r</b>d a<br>b <a href='x'>y</a> <a href=z>unclosed\n",
+        "# <a id='i'></a>H <span id=\"s\">t</span>\n",
+        "- <a name=n>item</a>\n- x<br/>y\n",
+        "| <b>a</b><i>b</i> | <code>c</code> |\n|---|---|\n| <a href=q>r</a> | s |\n",
+        "![alt <b>x</b>](i.png) [t <i>u</i>](v)\n",
+        "<div id=a><a href='l'>L</a><img src=i alt=A></div>\n",
+        "<table><tr><td>x</td><td>y</td></tr></table>\n",
+        "<!-- only a comment -->\n",
+        "<pre>\n  kept   spaces\n</pre>\n",
+        "## T {#x .y k=v}\n## T {: #z}\n## {#only}\n## T {#}\n",
+    ],
+)
+def test_html_and_anchor_edges_agree(text):
+    assert_same(text)
+
+
+def test_hostile_nesting_is_fast_and_complete():
     import time
 
-    for text in (">" * 100_000 + " deep\n", ">" * 100_000 + " deep\n\nafter\n"):
+    for text in (">" * 20_000 + " deep\n", ">" * 20_000 + " deep\n\nafter\n", "- " * 20_000 + "x\n"):
         start = time.process_time()
         result = parse_with_pyromark(ParseInput(text.encode(), "doc.md"))
         assert time.process_time() - start < 2
         elements, _ = flatten("doc", result.root)
-        assert sum(e.element_type == "blockquote" for e in elements) == 20
-        assert snapshot(parse_with_pyromark, text) == snapshot(parse_with_markdown_it, text)
+        assert sum(e.element_type in ("blockquote", "list", "list_item") for e in elements) == 100
+        assert "deep" in elements[-1].text or "after" in elements[-1].text or elements[-1].text == "x"
+        assert result.metadata == {"flattened_at_depth": 100}
