@@ -77,7 +77,7 @@ def _worker(url: str, run_id: str, settings_json: str, ready, start, results) ->
             continue
         claimed.extend(lease.queue_id for lease in leases)
         began = time.perf_counter()
-        completed.extend(queue.complete_many(leases).completed)
+        completed.extend(queue.complete_many(leases).completed_ids)
         complete_seconds += time.perf_counter() - began
     vacuum.stop()
     pool.close()
@@ -160,9 +160,7 @@ def run_queue_bench(
                 "FROM document_queue WHERE run_id = %s",
                 (run_id,),
             ).fetchone()
-            counted = conn.execute(
-                "SELECT coalesce(sum(completed_count), 0) FROM run_workers WHERE run_id = %s", (run_id,)
-            ).fetchone()[0]
+            counted = sum(w["completed_count"] for w in repository.worker_list(conn, run_id=run_id))
         if total != docs or done_once != docs:
             problems.append(f"{done_once} of {total} rows completed exactly once (expected {docs})")
         if counted != docs:
