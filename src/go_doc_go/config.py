@@ -238,6 +238,8 @@ _NAME_EQUALS = re.compile(r"(?<![\w.\-])([A-Za-z_][\w.\-]*)(\s*=\s*)('(?:[^'\\]|
 #: ``"name": value`` (JSON); only with a quoted name, so "unexpected token: x" stays readable.
 _QUOTED_COLON = re.compile(r"([\"'])([\w.\-]+)\1(\s*:\s*)(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^\s,}]+)")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/\-]{8,}=*")
+#: Text without any of these holds nothing ``scrub`` would mask (userinfo needs ``@``, pairs ``=`` or ``":``).
+_HINT = re.compile(r"[@=]|[\"']\s*:|(?i:bearer|basic)\s")
 
 
 def is_secret_name(name: str) -> bool:
@@ -295,8 +297,8 @@ def scrub(text: str) -> str:
     Used for everything stored or printed that may carry one: the run snapshot,
     queue error texts and document paths, log lines and CLI errors. Idempotent.
     """
-    if not text:
-        return text
+    if not text or not _HINT.search(text):
+        return text  # the common case (plain paths, messages): one cheap search
     out: list[str] = []
     last = 0
     for match in _URL.finditer(text):
