@@ -194,16 +194,20 @@ def queue_notify(conn: Connection, *, run_id: str) -> None:
 
 
 def documents_reclaim_expired(
-    conn: Connection, *, run_id: str, max_retries: int, limit: int = 1000
+    conn: Connection, *, run_id: str, max_retries: int, limit: int = 1000, fetch: bool = True
 ) -> list[tuple[int, str]]:
-    """``(queue_id, new_state)`` for every expired lease turned into a retry or a dead letter."""
+    """``(queue_id, new_state)`` for every expired lease turned into a retry or a dead letter.
+
+    ``fetch=False`` only sends the statement (for a pipeline) and returns ``[]``.
+    """
     params = {"run_id": run_id, "max_retries": max_retries, "limit": limit}
-    return [(queue_id, state) for queue_id, state in conn.execute(_Q["documents_reclaim_expired"], params)]
+    cursor = conn.execute(_Q["documents_reclaim_expired"], params)
+    return [(queue_id, state) for queue_id, state in cursor] if fetch else []
 
 
-def documents_promote_due(conn: Connection, *, run_id: str, limit: int = 1000) -> int:
-    """Make due ``retry``/``scheduled`` rows ``pending`` (claimable); returns how many."""
-    return conn.execute(_Q["documents_promote_due"], {"run_id": run_id, "limit": limit}).rowcount
+def documents_promote_due(conn: Connection, *, run_id: str, limit: int = 1000) -> None:
+    """Make due ``retry``/``scheduled`` rows ``pending`` (claimable). Only sends it: pipeline-friendly."""
+    conn.execute(_Q["documents_promote_due"], {"run_id": run_id, "limit": limit})
 
 
 def _leases(rows: Iterable[Sequence[Any]]) -> list[Lease]:

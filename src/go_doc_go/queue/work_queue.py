@@ -201,22 +201,26 @@ class WorkQueue:
         request_id = _request_id()
 
         def first(conn: Connection) -> list[Lease]:
-            now = time.monotonic()
-            if now >= self._next_reclaim:
-                # Throttled (it walks the lease index): at most every claim_timeout/4, capped at 1 s.
-                self._next_reclaim = now + min(1.0, self.settings.claim_timeout / 4)
-                repository.documents_reclaim_expired(conn, run_id=self.run_id, max_retries=self.settings.max_retries)
-            repository.documents_promote_due(conn, run_id=self.run_id, limit=PROMOTE_LIMIT)
-            return repository.document_claim(
-                conn,
-                run_id=self.run_id,
-                worker_id=self.worker_id,
-                session_id=self.session_id,
-                limit=size,
-                claim_timeout=self.settings.claim_timeout,
-                attempt_timeout=self.settings.attempt_timeout,
-                request_id=request_id,
-            )
+            # One round trip (a pipeline is one implicit transaction: each statement sees the one before).
+            with conn.pipeline():
+                now = time.monotonic()
+                if now >= self._next_reclaim:
+                    # Throttled (it walks the lease index): at most every claim_timeout/4, capped at 1 s.
+                    self._next_reclaim = now + min(1.0, self.settings.claim_timeout / 4)
+                    repository.documents_reclaim_expired(
+                        conn, run_id=self.run_id, max_retries=self.settings.max_retries, fetch=False
+                    )
+                repository.documents_promote_due(conn, run_id=self.run_id, limit=PROMOTE_LIMIT)
+                return repository.document_claim(
+                    conn,
+                    run_id=self.run_id,
+                    worker_id=self.worker_id,
+                    session_id=self.session_id,
+                    limit=size,
+                    claim_timeout=self.settings.claim_timeout,
+                    attempt_timeout=self.settings.attempt_timeout,
+                    request_id=request_id,
+                )
 
         def again(conn: Connection) -> list[Lease]:
             committed = repository.document_claimed_by(conn, run_id=self.run_id, request_id=request_id)
