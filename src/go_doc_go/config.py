@@ -14,7 +14,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -96,6 +96,13 @@ class WorkQueueConfig(_Section):
     retry_backoff_max: float = Field(default=300.0, gt=0)
     leader_ttl: float = Field(default=60.0, gt=0)
     ack_flush_interval: float = Field(default=0.05, ge=0)
+    #: Time budget of one attempt (database clock); None = unlimited. Separate from liveness:
+    #: the heartbeat never extends a lease past it, and the expiry is recorded as a timeout.
+    attempt_timeout: float | None = Field(default=None, gt=0)
+    #: How long ``Acknowledger.close()`` keeps trying to write buffered completions.
+    ack_close_timeout: float = Field(default=30.0, ge=0)
+    #: Discovery lease length (renewed at half).
+    discovery_ttl: float = Field(default=60.0, gt=0)
 
     @field_validator("heartbeat_interval")
     @classmethod
@@ -218,35 +225,109 @@ def as_config(value: Config | dict[str, Any] | str | os.PathLike[str]) -> Config
 
 # ---------------------------------------------------------------- secrets and run id
 
-_SECRET_KEY = re.compile(r"(password|passwd|secret|token|api_?key|credential)", re.IGNORECASE)
+#: Words that make a name (config key, URL query parameter, libpq keyword) a secret's name.
+_SECRET_WORDS = (
+    "password", "passwd", "passphrase", "secret", "token", "apikey", "privatekey", "accesskey",
+    "credential", "signature", "authorization",
+)
+#: Short names that are secrets only on their own (``sig`` of a SAS URL, ``key`` of an API URL).
+_SECRET_EXACT = frozenset({"pwd", "pass", "sig", "key", "auth"})
+#: URL schemes whose user name is kept (it names a database role, not a credential).
+_DATABASE_SCHEMES = frozenset({"postgres", "postgresql", "mysql", "mariadb", "mongodb", "redis", "amqp"})
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>`]+")
+_QUERY_PAIR = re.compile(r"(^|[&;])([^=&;]*)=([^&;]*)")
+#: ``name = value`` (libpq key=value DSNs, log lines), the value bare or quoted.
+_NAME_EQUALS = re.compile(r"(?<![\w.\-])([A-Za-z_][\w.\-]*)(\s*=\s*)('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^\s&;,'\")]+)")
+#: ``"name": value`` (JSON); only with a quoted name, so "unexpected token: x" stays readable.
+_QUOTED_COLON = re.compile(r"([\"'])([\w.\-]+)\1(\s*:\s*)(\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|[^\s,}]+)")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/\-]{8,}=*")
+#: Text without any of these holds nothing ``scrub`` would mask (userinfo needs ``@``, pairs ``=`` or ``":``).
+_HINT = re.compile(r"[@=]|[\"']\s*:|(?i:bearer|basic)\s")
+
+
+def is_secret_name(name: str) -> bool:
+    """Does this key or parameter name hold a secret? (``sslpassword``, ``api_key``, ``X-Amz-Signature``...)"""
+    flat = re.sub(r"[^a-z0-9]", "", name.lower())
+    return flat in _SECRET_EXACT or any(word in flat for word in _SECRET_WORDS)
+
+
+def _redact_query(query: str) -> str:
+    def mask(match: re.Match[str]) -> str:
+        sep, name, value = match.groups()
+        return f"{sep}{name}=***" if value and is_secret_name(unquote_plus(name)) else match.group(0)
+
+    return _QUERY_PAIR.sub(mask, query)
+
+
+def _redact_url(url: str) -> str:
+    """Mask a URL's password (or its whole userinfo, except a database user name) and secret parameters."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        user, has_password, _ = userinfo.partition(":")
+        if has_password:
+            netloc = f"{user}:***@{hostport}" if user else f"***@{hostport}"
+        elif parts.scheme.lower() not in _DATABASE_SCHEMES:
+            netloc = f"***@{hostport}"  # a bare user name in a web URL is usually a token
+    fragment = _redact_query(parts.fragment) if "=" in parts.fragment else parts.fragment
+    return urlunsplit(parts._replace(netloc=netloc, query=_redact_query(parts.query), fragment=fragment))
+
+
+def _redact_pairs(text: str) -> str:
+    """Mask ``name=value`` and ``"name": value`` pairs with a secret name, and bearer/basic credentials."""
+
+    def equals(match: re.Match[str]) -> str:
+        name, sep, _ = match.groups()
+        return f"{name}{sep}***" if is_secret_name(name) else match.group(0)
+
+    def colon(match: re.Match[str]) -> str:
+        quote, name, sep, _ = match.groups()
+        return f"{quote}{name}{quote}{sep}\"***\"" if is_secret_name(name) else match.group(0)
+
+    text = _NAME_EQUALS.sub(equals, text)
+    text = _QUOTED_COLON.sub(colon, text)
+    return _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+
+
+def scrub(text: str) -> str:
+    """``text`` with every credential masked: URLs (userinfo, secret parameters), libpq ``key=value``
+    passwords, ``name=secret`` pairs, JSON ``"password": ...`` and bearer tokens.
+
+    Used for everything stored or printed that may carry one: the run snapshot,
+    queue error texts and document paths, log lines and CLI errors. Idempotent.
+    """
+    if not text or not _HINT.search(text):
+        return text  # the common case (plain paths, messages): one cheap search
+    out: list[str] = []
+    last = 0
+    for match in _URL.finditer(text):
+        out.append(_redact_pairs(text[last : match.start()]))
+        out.append(_redact_url(match.group(0)))
+        last = match.end()
+    out.append(_redact_pairs(text[last:]))
+    return "".join(out)
 
 
 def redact_uri(uri: str) -> str:
-    """Drop the password from a URI but keep user, host and database."""
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        return "***"
-    if parts.password is None:
-        query = re.sub(r"(?i)(password|token|secret)=[^&]*", r"\1=***", parts.query)
-        return urlunsplit(parts._replace(query=query))
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    """A database URI (URL or libpq ``key=value`` form) with its secrets masked; user, host and database kept."""
+    return scrub(uri)
 
 
 def redact(value: Any, *, key: str = "") -> Any:
+    """A config structure with secret-named values replaced by ``***`` and every string scrubbed."""
     if isinstance(value, dict):
         return {k: redact(v, key=str(k)) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v, key=key) for v in value]
     if isinstance(value, str):
-        if _SECRET_KEY.search(key):
+        if value and is_secret_name(key):
             return "***"
-        if "://" in value:
-            return redact_uri(value)
+        return scrub(value)
     return value
 
 

@@ -4,10 +4,12 @@ from go_doc_go.config import (
     config_from_dict,
     config_hash,
     load_config,
+    redact,
     redact_uri,
     run_id,
     run_snapshot,
 )
+from go_doc_go import config as config_module
 from go_doc_go.exceptions import ConfigError
 
 
@@ -129,3 +131,102 @@ def test_redact_uri_variants():
     assert redact_uri("postgresql://u@h/db") == "postgresql://u@h/db"
     assert "pw" not in redact_uri("postgresql://h/db?user=u&password=pw")
     assert redact_uri("postgresql://u:pw@h:5433/db") == "postgresql://u:***@h:5433/db"
+
+
+# ---------------------------------------------------------------- secrets (one test per row of the table)
+
+KEY_VALUE = {
+    "storage": {"backend": "postgresql", "uri": "host=db.internal port=5432 user=worker password=s3cret dbname=docs"},
+    "content_sources": [{"name": "docs", "base_path": "/srv/docs"}],
+}
+
+
+def with_uri(uri):
+    return dict(KEY_VALUE, storage={"backend": "postgresql", "uri": uri})
+
+
+def test_key_value_dsn_password_never_reaches_the_snapshot():
+    snapshot = run_snapshot(config_from_dict(KEY_VALUE))
+    assert "s3cret" not in str(snapshot)
+    assert snapshot["storage"]["uri"] == "host=db.internal port=5432 user=worker password=*** dbname=docs"
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("host=db user=w password=one dbname=d", "host=db user=w password=two dbname=d"),
+        ("host=db user=w password='one two' dbname=d", "host=db user=w password='three' dbname=d"),
+        ("postgresql://w:one@db/d", "postgresql://w:two@db/d"),
+        ("postgresql://w@db/d?password=one", "postgresql://w@db/d?password=two"),
+        ("postgresql://w@db/d?sslmode=verify-full&sslpassword=one", "postgresql://w@db/d?sslmode=verify-full&sslpassword=two"),
+    ],
+)
+def test_rotating_a_password_keeps_the_run_id(old, new):
+    assert run_id(config_from_dict(with_uri(old))) == run_id(config_from_dict(with_uri(new)))
+
+
+@pytest.mark.parametrize(
+    "uri, kept, secret",
+    [
+        ("postgresql://u@h/db?sslpassword=pp1&sslmode=require", "sslmode=require", "pp1"),
+        ("https://api.example/v1/x?api_key=K123&page=2", "page=2", "K123"),
+        ("https://h/x?password=pw1", "https://h/x?password=***", "pw1"),
+        ("https://h/x?token=t0k&access_token=t1k", "https://h/x?token=***&access_token=***", "t0k"),
+        ("https://h/x?client_secret=c5", "client_secret=***", "c5"),
+        ("https://acct.blob.core.windows.net/c/x.pdf?sv=2020&sig=SAS99", "sv=2020", "SAS99"),
+        ("https://b.s3.amazonaws.com/x?X-Amz-Signature=abc9&X-Amz-Credential=AKIA", "X-Amz-Signature=***", "abc9"),
+        ("https://maps.example/api?key=GKEY&q=1", "q=1", "GKEY"),
+        ("https://h/cb#access_token=frag1&state=s", "state=s", "frag1"),
+    ],
+)
+def test_secret_named_query_parameters_are_redacted(uri, kept, secret):
+    assert secret not in redact_uri(uri) and kept in redact_uri(uri)
+
+
+def test_harmless_parameters_and_paths_stay():
+    uri = "postgresql://u@h/db?sslmode=require&sslkey=/etc/k.pem&sslcert=/etc/c.pem&passfile=/p"
+    assert redact_uri(uri) == uri
+    assert config_module.scrub("unexpected token: ')' at line 3") == "unexpected token: ')' at line 3"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("GET https://bot:ghp_SECRET@host/x.pdf failed: 404", "GET https://bot:***@host/x.pdf failed: 404"),
+        ("clone https://ghp_TOKEN@github.com/o/r.git", "clone https://***@github.com/o/r.git"),
+        ("ftp://anon:pw@files.example/a", "ftp://anon:***@files.example/a"),
+        ("postgresql://role@db/x", "postgresql://role@db/x"),  # a database role name is not a credential
+        ("redis://:pw@cache:6379/0", "redis://***@cache:6379/0"),
+    ],
+)
+def test_userinfo_in_any_url_is_redacted(text, expected):
+    assert config_module.scrub(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, secret",
+    [
+        ("connect failed for host=db password=hunter2 sslpassword=p2 user=x", "hunter2"),
+        ("connect failed for host=db password=hunter2 sslpassword=p2 user=x", "p2"),
+        ('request body {"password": "pw-json", "user": "x"}', "pw-json"),
+        ("header Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig", "eyJhbGciOiJIUzI1NiJ9"),
+        ("fetch https://u:pw9@h/x then password=pw8", "pw9"),
+        ("fetch https://u:pw9@h/x then password=pw8", "pw8"),
+    ],
+)
+def test_free_text_is_scrubbed(text, secret):
+    assert secret not in config_module.scrub(text)
+
+
+def test_scrub_is_idempotent_and_keeps_context():
+    text = "GET https://bot:ghp_SECRET@host/x.pdf?token=abc (host=db password=x)"
+    once = config_module.scrub(text)
+    assert config_module.scrub(once) == once
+    assert "host/x.pdf" in once and "host=db" in once
+
+
+def test_secret_named_config_values_are_masked_whatever_they_hold():
+    assert redact({"api_key": "plain", "nested": {"client_secret": "x", "name": "keep"}}) == {
+        "api_key": "***", "nested": {"client_secret": "***", "name": "keep"}
+    }
+    assert config_module.is_secret_name("sslpassword") and config_module.is_secret_name("X-Amz-Signature") and not config_module.is_secret_name("sslkey")

@@ -1,4 +1,4 @@
-"""One clean line instead of a traceback for every error a user can cause."""
+"""One clean line instead of a traceback for every error a user can cause (credentials scrubbed)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import click
 import psycopg
 
-from go_doc_go.config import redact_uri
+from go_doc_go.config import redact_uri, scrub
 from go_doc_go.exceptions import ConfigError, GoDocGoError, StoreOpenError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,10 +28,10 @@ def clean_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except (ConfigError, StoreOpenError) as error:  # the user's to fix: a usage error
-            click.echo(f"error: {error}", err=True)
+            click.echo(f"error: {scrub(str(error))}", err=True)
             sys.exit(EXIT_USAGE)
         except GoDocGoError as error:
-            click.echo(f"error: {error}", err=True)
+            click.echo(f"error: {scrub(str(error))}", err=True)
             sys.exit(EXIT_FAILED)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -42,11 +42,11 @@ def clean_errors(command: F) -> F:
 
 @contextmanager
 def database_errors(url: str) -> Iterator[None]:
-    """Turn driver errors into one line naming the (redacted) database."""
+    """Turn driver errors into one line naming the database, URL or key=value DSN, without its secrets."""
     try:
         yield
     except psycopg.OperationalError as error:
         reason = (str(error).strip().splitlines() or [type(error).__name__])[-1]
-        raise GoDocGoError(f"cannot connect to {redact_uri(url)}: {reason}") from None
+        raise GoDocGoError(f"cannot connect to {redact_uri(url)}: {scrub(reason)}") from None
     except psycopg.Error as error:
-        raise GoDocGoError(str(error)) from None
+        raise GoDocGoError(scrub(str(error))) from None

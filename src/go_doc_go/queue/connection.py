@@ -2,7 +2,10 @@
 
 After a PostgreSQL restart or ``pg_terminate_backend`` the pool hands out a
 checked, fresh connection, and ``retrying`` runs the operation again, so a
-worker goes on instead of dying. Only connection-level errors are retried.
+worker goes on instead of dying. Only connection-level errors are retried, and
+a retry knows it is one: an operation whose reply was lost after its commit
+must recognise its own effect instead of doing it twice (``with_connection``'s
+``retried``). Error texts are scrubbed of credentials before they are logged.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import psycopg
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
+from go_doc_go.config import scrub
 from go_doc_go.exceptions import QueueError
 
 log = logging.getLogger(__name__)
@@ -71,31 +75,56 @@ def make_pool(
 
 
 def retrying(
-    operation: Callable[[], T],
+    operation: Callable[[int], T],
     *,
     attempts: int = 8,
     base: float = 0.1,
     cap: float = 5.0,
     what: str = "queue operation",
+    deadline: float | None = None,
 ) -> T:
-    """Run ``operation``; on a connection error wait (exponential, jittered) and try again."""
+    """Run ``operation(attempt)``; on a connection error wait (exponential, jittered) and try again.
+
+    ``attempt`` counts from 1, so an operation can tell a retry (whose first
+    try may have committed before its reply was lost) from the first try.
+    ``deadline`` (``time.monotonic()``) bounds the whole: no retry starts after it.
+    """
     for attempt in range(1, attempts + 1):
         try:
-            return operation()
+            return operation(attempt)
         except TRANSIENT as error:
-            if attempt == attempts:
-                raise QueueError(f"{what} failed after {attempts} attempts: {error}") from error
             pause = min(cap, base * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
-            log.warning("%s: connection problem (%s); retrying in %.2fs", what, error, pause)
+            out_of_time = deadline is not None and time.monotonic() + pause > deadline
+            if attempt == attempts or out_of_time:
+                tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
+                raise QueueError(f"{what} failed after {tries}: {scrub(str(error))}") from error
+            log.warning("%s: connection problem (%s); retrying in %.2fs", what, scrub(str(error)), pause)
             time.sleep(pause)
     raise AssertionError("unreachable")
 
 
-def with_connection(pool: ConnectionPool, what: str, operation: Callable[[Connection], T]) -> T:
-    """Run ``operation`` on a pooled connection, retrying connection errors (``retrying``)."""
+#: Longest wait for a pooled connection (the pool reconnects in the background meanwhile).
+POOL_TIMEOUT = 30.0
 
-    def attempt() -> T:
-        with pool.connection() as conn:
-            return operation(conn)
 
-    return retrying(attempt, what=what)
+def with_connection(
+    pool: ConnectionPool,
+    what: str,
+    operation: Callable[[Connection], T],
+    *,
+    deadline: float | None = None,
+    retried: Callable[[Connection], T] | None = None,
+) -> T:
+    """Run ``operation`` on a pooled connection, retrying connection errors (``retrying``).
+
+    ``retried``, if given, runs instead of ``operation`` on every retry: it
+    must first recognise what an earlier try committed before its reply was
+    lost. ``deadline`` (monotonic) bounds retries and the wait for a connection.
+    """
+
+    def attempt(number: int) -> T:
+        timeout = POOL_TIMEOUT if deadline is None else min(POOL_TIMEOUT, max(deadline - time.monotonic(), 0.5))
+        with pool.connection(timeout=timeout) as conn:
+            return (retried if retried is not None and number > 1 else operation)(conn)
+
+    return retrying(attempt, what=what, deadline=deadline)

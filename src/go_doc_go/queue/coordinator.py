@@ -1,9 +1,12 @@
 """RunCoordinator: the run (one per config hash), its passes, its workers and its status.
 
 Run status: ``active`` -> ``post_processing`` -> ``completed``; ``failed`` and
-``abandoned`` end a pass early. Starting the same config after a run has
-finished begins a new pass (``pass_number + 1``); exactly one starter wins the
-bump and the others join it.
+``abandoned`` end a pass early. ``start()`` joins the run as it is: a late
+worker that starts after the run finished does not begin a new pass (nobody
+would discover it). Only a caller that will run discovery begins one:
+``start(new_pass_if_finished=True)`` takes the discovery lease (``discovery.py``)
+and, if the run had finished, begins pass ``pass_number + 1`` in the same
+statement; exactly one such starter wins and the others join the pass.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from go_doc_go.config import Config, WorkQueueConfig, config_hash, run_id, run_s
 from go_doc_go.exceptions import QueueError
 from go_doc_go.queue import migrations, repository
 from go_doc_go.queue.connection import with_connection
+from go_doc_go.queue.discovery import DiscoveryLease
 from go_doc_go.queue.records import Run
 
+#: Run statuses after which only a discoverer may begin a new pass (``start(new_pass_if_finished=True)``).
 FINISHED = ("completed", "failed", "abandoned")
 
 
@@ -54,6 +59,7 @@ class RunCoordinator:
         self.worker_id = worker_id or new_worker_id()
         self.session_id: int | None = None
         self.run: Run | None = None
+        self.discovery: DiscoveryLease | None = None
         self._unregistered = f"unregistered-{secrets.token_hex(4)}"
 
     def _run(self, what: str, operation):  # type: ignore[no-untyped-def]
@@ -77,14 +83,26 @@ class RunCoordinator:
         )
         return self.run
 
-    def start(self, *, new_pass_if_finished: bool = True) -> Run:
-        """Ensure the run; if it had finished, begin a new pass over all documents."""
+    def start(self, *, new_pass_if_finished: bool = False) -> Run:
+        """Ensure the run and join it as it is.
+
+        ``new_pass_if_finished=True`` is for a caller that will run discovery:
+        it takes the discovery lease (``self.discovery``; check ``is_holder``),
+        beginning a new pass over all documents if the run had finished. The
+        caller must then keep the lease renewed (``discovery.start()``) and end
+        with ``discovery.done()`` (or ``release()``).
+        """
         run = self.ensure_run()
-        if new_pass_if_finished and run.status in FINISHED:
-            self._run("start pass", lambda c: repository.run_start_pass(c, run_id=self.run_id))
+        if new_pass_if_finished:
+            self.discovery = self.discovery_lease()
+            self.discovery.attempt(new_pass_if_finished=True)
             run = self.get()
         self.run = run
         return run
+
+    def discovery_lease(self) -> DiscoveryLease:
+        """A contender for this run's discovery lease, held as this registration (``holder_id``)."""
+        return DiscoveryLease(self.pool, self.run_id, self.holder_id, ttl=self.settings.discovery_ttl)
 
     def get(self) -> Run:
         run = self._run("read run", lambda c: repository.run_get(c, run_id=self.run_id))
@@ -93,8 +111,14 @@ class RunCoordinator:
         self.run = run
         return run
 
-    def discovery_done(self) -> None:
-        self._run("mark discovery done", lambda c: repository.run_discovery_done(c, run_id=self.run_id))
+    def discovery_done(self) -> bool:
+        """Record that discovery queued everything; refused (False) while another holder's discovery lease is valid."""
+        if self.discovery is not None:
+            return self.discovery.done()
+        holder = self.holder_id
+        return self._run(
+            "mark discovery done", lambda c: repository.run_discovery_done(c, run_id=self.run_id, holder=holder)
+        )
 
     def counts(self) -> dict[str, int]:
         return self._run("count documents", lambda c: repository.run_counts(c, run_id=self.run_id))
@@ -135,12 +159,15 @@ class RunCoordinator:
         )
         return self.session_id
 
-    def heartbeat(self) -> bool:
-        """Liveness heartbeat; False if this session was replaced or stopped."""
+    def heartbeat(self, *, deadline: float | None = None) -> bool:
+        """Liveness heartbeat; False if this session was replaced or stopped (a ``lost`` one comes back)."""
         if self.session_id is None:
             return False
         session_id = self.session_id
-        return self._run("worker heartbeat", lambda c: repository.worker_heartbeat(c, session_id=session_id))
+        return with_connection(
+            self.pool, "worker heartbeat", lambda c: repository.worker_heartbeat(c, session_id=session_id),
+            deadline=deadline,
+        )
 
     def deregister(self, status: str = "stopped") -> None:
         if self.session_id is None:

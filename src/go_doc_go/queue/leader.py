@@ -6,6 +6,16 @@ succeeds only for the same holder and term before expiry; ``resign`` frees it
 at once. The term is a fencing token: every leader-only write (``begin
 post-processing``, ``complete``) names it and is refused for a stale term.
 
+Post-processing writes in the leader's own transaction are fenced with
+``fence(conn)``: it takes a shared advisory lock of the run for the rest of
+that transaction, then checks the term (a stale term raises
+``LeaderLostError``, so the transaction rolls back). A new term is only begun
+under the exclusive form of that lock (tried, not waited for), so an election
+cannot complete while a fenced transaction of the old term is open: the old
+term's writes commit before the new term exists, or not at all. A fenced
+transaction left idle longer than the TTL is ended by the server
+(``idle_in_transaction_session_timeout``), so it cannot hold elections off forever.
+
 States, for one contender::
 
     follower --attempt wins--> leader(term t) --renew ok--> leader(term t)
@@ -18,10 +28,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from psycopg import Connection, pq
 from psycopg_pool import ConnectionPool
 
+from go_doc_go.exceptions import QueueError
 from go_doc_go.queue import repository
 from go_doc_go.queue.connection import with_connection
+from go_doc_go.queue.errors import LeaderLostError
 from go_doc_go.queue.service import Service
 
 
@@ -55,11 +68,22 @@ class LeaderLease(Service[LeaderResult]):
         return self.term is not None
 
     def attempt(self) -> int | None:
-        """Try to become leader; returns the term won, or None."""
-        self.term = self._run(
-            "leader attempt",
-            lambda c: repository.leader_attempt(c, run_id=self.run_id, holder=self.holder, ttl=self.ttl),
-        )
+        """Try to become leader; returns the term won, or None.
+
+        A new term needs the election lock, which is refused while a fenced
+        transaction is open: then this attempt fails and the next round tries again.
+        """
+
+        def elect(c: Connection) -> int | None:
+            with c.transaction():
+                may_take = repository.leader_needs_election(c, run_id=self.run_id) and (
+                    repository.leader_election_lock(c, run_id=self.run_id)
+                )
+                return repository.leader_attempt(
+                    c, run_id=self.run_id, holder=self.holder, ttl=self.ttl, may_take=may_take
+                )
+
+        self.term = self._run("leader attempt", elect)
         return self.term
 
     def renew(self) -> bool:
@@ -89,6 +113,20 @@ class LeaderLease(Service[LeaderResult]):
         if term is None:
             return False
         return self._run("leader check", lambda c: repository.leader_check(c, run_id=self.run_id, term=term))
+
+    def fence(self, conn: Connection, term: int | None = None) -> None:
+        """Fence the caller's transaction on ``conn`` with ``term`` (default: ours).
+
+        Raises ``LeaderLostError`` if the term is not current (roll back). Once
+        it returns, no new term can be elected until this transaction ends.
+        Needs READ COMMITTED (the default) and a transaction on ``conn``: a
+        non-autocommit connection, or ``with conn.transaction():``.
+        """
+        if conn.autocommit and conn.info.transaction_status == pq.TransactionStatus.IDLE:
+            raise QueueError("fence(conn) needs an open transaction on conn (it lasts until that transaction ends)")
+        term = self.term if term is None else term
+        if term is None or not repository.leader_fence(conn, run_id=self.run_id, term=term, idle_timeout=self.ttl):
+            raise LeaderLostError(f"leader term {term} of run {self.run_id} is no longer current")
 
     def run_once(self) -> LeaderResult:
         if self.term is None or not self.renew():

@@ -8,7 +8,7 @@ transaction). Nothing here reads the worker's clock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from psycopg import Connection
@@ -17,6 +17,7 @@ from psycopg.types.json import Jsonb
 from go_doc_go.queue.records import (
     AddResult,
     Lease,
+    LeaseKey,
     NewDocument,
     Outstanding,
     Run,
@@ -27,7 +28,7 @@ _Q = queries()
 
 
 def _run(row: Sequence[Any]) -> Run:
-    run_id, config_hash, status, pass_number, discovery_done_at, leader_id, leader_term, _exp, created = row
+    run_id, config_hash, status, pass_number, discovery_done_at, leader_id, leader_term, _exp, holder, created = row
     return Run(
         run_id=run_id,
         config_hash=config_hash,
@@ -37,7 +38,12 @@ def _run(row: Sequence[Any]) -> Run:
         leader_id=leader_id,
         leader_term=leader_term,
         created=created,
+        discovery_holder=holder,
     )
+
+
+def _pairs(leases: Sequence[Lease]) -> dict[str, list[int]]:
+    return {"queue_ids": [x.queue_id for x in leases], "lease_tokens": [x.lease_token for x in leases]}
 
 
 # ---------------------------------------------------------------- runs
@@ -56,26 +62,41 @@ def run_get(conn: Connection, *, run_id: str) -> Run | None:
     return _run(row) if row else None
 
 
-def run_start_pass(conn: Connection, *, run_id: str) -> int | None:
-    """New pass number if the run had finished and this caller started the pass, else None."""
-    row = conn.execute(_Q["run_start_pass"], {"run_id": run_id}).fetchone()
+def discovery_attempt(conn: Connection, *, run_id: str, holder: str, ttl: float, new_pass: bool) -> int | None:
+    """The pass number whose discovery lease this holder now has, or None (taken, done, or run finished)."""
+    params = {"run_id": run_id, "holder": holder, "ttl": float(ttl), "new_pass": new_pass}
+    row = conn.execute(_Q["discovery_attempt"], params).fetchone()
     return row[0] if row else None
 
 
-def run_discovery_done(conn: Connection, *, run_id: str) -> None:
-    conn.execute(_Q["run_discovery_done"], {"run_id": run_id})
+def discovery_renew(conn: Connection, *, run_id: str, holder: str, ttl: float) -> bool:
+    params = {"run_id": run_id, "holder": holder, "ttl": float(ttl)}
+    return conn.execute(_Q["discovery_renew"], params).fetchone() is not None
+
+
+def discovery_release(conn: Connection, *, run_id: str, holder: str) -> bool:
+    return conn.execute(_Q["discovery_release"], {"run_id": run_id, "holder": holder}).fetchone() is not None
+
+
+def run_discovery_done(conn: Connection, *, run_id: str, holder: str | None = None) -> bool:
+    """Mark discovery done (and free its lease); refused while another holder's discovery lease is valid."""
+    return conn.execute(_Q["run_discovery_done"], {"run_id": run_id, "holder": holder}).fetchone() is not None
 
 
 def run_counts(conn: Connection, *, run_id: str) -> dict[str, int]:
-    counts = dict.fromkeys(("pending", "processing", "retry", "completed", "dead_letter"), 0)
+    counts = dict.fromkeys(("pending", "scheduled", "processing", "retry", "completed", "dead_letter"), 0)
     for state, n in conn.execute(_Q["run_counts"], {"run_id": run_id}):
         counts[state] = n
     return counts
 
 
 def run_outstanding(conn: Connection, *, run_id: str) -> Outstanding:
-    ready, processing, waiting, next_due = conn.execute(_Q["run_outstanding"], {"run_id": run_id}).fetchone()
-    return Outstanding(ready, processing, waiting, float(next_due) if next_due is not None else None)
+    row = conn.execute(_Q["run_outstanding"], {"run_id": run_id}).fetchone()
+    if row is None:
+        return Outstanding(0, 0, 0, None, status="missing", discovery_done=True)
+    ready, processing, waiting, next_due, status, done, held = row
+    next_due_in = float(next_due) if next_due is not None else None
+    return Outstanding(ready, processing, waiting, next_due_in, status=status, discovery_done=done, discovery_held=held)
 
 
 def run_begin_post_processing(conn: Connection, *, run_id: str, term: int) -> bool:
@@ -100,7 +121,9 @@ def worker_register(conn: Connection, *, run_id: str, worker_id: str, host: str,
 
 
 def worker_heartbeat(conn: Connection, *, session_id: int) -> bool:
-    return conn.execute(_Q["worker_heartbeat"], {"session_id": session_id}).fetchone() is not None
+    """Liveness (a ``lost`` session comes back to ``running``); False if replaced, stopped or unknown."""
+    row = conn.execute(_Q["worker_heartbeat"], {"session_id": session_id}).fetchone()
+    return bool(row and row[0])
 
 
 def worker_deregister(conn: Connection, *, session_id: int, status: str = "stopped") -> bool:
@@ -117,10 +140,6 @@ def worker_list(conn: Connection, *, run_id: str) -> list[dict[str, Any]]:
     cur = conn.execute(_Q["worker_list"], {"run_id": run_id})
     names = [c.name for c in cur.description or ()]
     return [dict(zip(names, row)) for row in cur]
-
-
-def worker_count_failures(conn: Connection, *, session_id: int, n: int) -> None:
-    conn.execute(_Q["worker_count_failures"], {"session_id": session_id, "n": n})
 
 
 # ---------------------------------------------------------------- documents
@@ -175,11 +194,26 @@ def queue_notify(conn: Connection, *, run_id: str) -> None:
 
 
 def documents_reclaim_expired(
-    conn: Connection, *, run_id: str, max_retries: int, limit: int = 1000
+    conn: Connection, *, run_id: str, max_retries: int, limit: int = 1000, fetch: bool = True
 ) -> list[tuple[int, str]]:
-    """``(queue_id, new_state)`` for every expired lease turned into a retry or a dead letter."""
+    """``(queue_id, new_state)`` for every expired lease turned into a retry or a dead letter.
+
+    ``fetch=False`` only sends the statement (for a pipeline) and returns ``[]``.
+    """
     params = {"run_id": run_id, "max_retries": max_retries, "limit": limit}
-    return [(queue_id, state) for queue_id, state in conn.execute(_Q["documents_reclaim_expired"], params)]
+    cursor = conn.execute(_Q["documents_reclaim_expired"], params)
+    return [(queue_id, state) for queue_id, state in cursor] if fetch else []
+
+
+def documents_promote_due(conn: Connection, *, run_id: str, limit: int = 1000) -> None:
+    """Make due ``retry``/``scheduled`` rows ``pending`` (claimable). Only sends it: pipeline-friendly."""
+    conn.execute(_Q["documents_promote_due"], {"run_id": run_id, "limit": limit})
+
+
+def _leases(rows: Iterable[Sequence[Any]]) -> list[Lease]:
+    leases = [Lease(*row) for row in rows]
+    leases.sort(key=lambda x: (-x.priority, x.link_depth, x.queue_id))  # RETURNING has no order
+    return leases
 
 
 def document_claim(
@@ -190,43 +224,60 @@ def document_claim(
     session_id: int | None,
     limit: int,
     claim_timeout: float,
+    request_id: int,
+    attempt_timeout: float | None = None,
 ) -> list[Lease]:
+    """Claim up to ``limit`` pending documents of an active run; ``request_id`` marks the rows (see below)."""
     params = {
         "run_id": run_id,
         "worker_id": worker_id,
         "session_id": session_id,
         "limit": limit,
         "claim_timeout": float(claim_timeout),
+        "attempt_timeout": None if attempt_timeout is None else float(attempt_timeout),
+        "request_id": request_id,
     }
-    leases = [Lease(*row) for row in conn.execute(_Q["document_claim"], params)]
-    leases.sort(key=lambda x: (-x.priority, x.link_depth, x.queue_id))  # RETURNING has no order
-    return leases
+    return _leases(conn.execute(_Q["document_claim"], params))
+
+
+def document_claimed_by(conn: Connection, *, run_id: str, request_id: int) -> list[Lease]:
+    """The leases claim request ``request_id`` committed (still held): what its retry returns."""
+    return _leases(conn.execute(_Q["document_claimed_by"], {"run_id": run_id, "request_id": request_id}))
 
 
 def document_heartbeat_many(
-    conn: Connection, *, queue_ids: Sequence[int], lease_tokens: Sequence[int], claim_timeout: float
-) -> set[int]:
-    """Queue ids whose leases were extended (the caller still holds them)."""
-    params = {"queue_ids": list(queue_ids), "lease_tokens": list(lease_tokens), "claim_timeout": float(claim_timeout)}
-    return {row[0] for row in conn.execute(_Q["document_heartbeat_many"], params)}
+    conn: Connection, *, leases: Sequence[Lease], claim_timeout: float
+) -> dict[int, tuple[int | None, str, bool]]:
+    """Extend these leases (skipping rows a transaction holds locked, never past their attempt deadline).
+
+    Returns, per queue id, the row's committed ``(lease_token, state, extended)``.
+    """
+    params = {**_pairs(leases), "claim_timeout": float(claim_timeout)}
+    return {q: (token, state, extended) for q, token, state, extended in conn.execute(_Q["document_heartbeat_many"], params)}
 
 
 def document_complete_many(
     conn: Connection,
     *,
-    queue_ids: Sequence[int],
-    lease_tokens: Sequence[int],
+    leases: Sequence[Lease],
     session_id: int | None,
     content_hashes: Sequence[str | None] | None = None,
-) -> set[int]:
-    """Queue ids now completed by these leases; the others were refused (lease lost)."""
-    params = {
-        "queue_ids": list(queue_ids),
-        "lease_tokens": list(lease_tokens),
-        "content_hashes": list(content_hashes) if content_hashes is not None else [None] * len(queue_ids),
-        "session_id": session_id,
-    }
-    return {row[0] for row in conn.execute(_Q["document_complete_many"], params)}
+) -> set[LeaseKey]:
+    """Keys of the leases this statement completed. Run ``document_completed_by`` for the rest."""
+    by_token = {}
+    if content_hashes is not None:
+        by_token = {str(x.lease_token): h for x, h in zip(leases, content_hashes, strict=True) if h is not None}
+    params = {**_pairs(leases), "content_hashes": Jsonb(by_token), "session_id": session_id}
+    return {(q, t) for q, t in conn.execute(_Q["document_complete_many"], params)}
+
+
+def document_completed_by(conn: Connection, *, leases: Sequence[Lease]) -> set[LeaseKey]:
+    """Keys of these leases whose documents are completed with that very lease (our own earlier completion).
+
+    A separate statement on purpose: in READ COMMITTED it sees the commit of a
+    concurrent completion that ``document_complete_many`` waited for.
+    """
+    return {(q, t) for q, t in conn.execute(_Q["document_completed_by"], _pairs(leases))}
 
 
 def document_fail(
@@ -238,6 +289,8 @@ def document_fail(
     stage: str,
     delay: float,
     max_retries: int,
+    request_id: int,
+    session_id: int | None = None,
     permanent: bool = False,
 ) -> tuple[str, Any] | None:
     """``(new_state, scheduled_for)``, or None when the lease was no longer current."""
@@ -249,14 +302,29 @@ def document_fail(
         "delay": float(delay),
         "max_retries": max_retries,
         "permanent": permanent,
+        "request_id": request_id,
+        "session_id": session_id,
     }
     row = conn.execute(_Q["document_fail"], params).fetchone()
     return (row[0], row[1]) if row else None
 
 
-def document_release(conn: Connection, *, queue_ids: Sequence[int], lease_tokens: Sequence[int]) -> set[int]:
-    params = {"queue_ids": list(queue_ids), "lease_tokens": list(lease_tokens)}
-    return {row[0] for row in conn.execute(_Q["document_release"], params)}
+def document_failed_by(conn: Connection, *, queue_id: int, lease_token: int, request_id: int) -> tuple[str, Any] | None:
+    """The outcome of failure request ``request_id`` if it committed already (reply lost), else None."""
+    params = {"queue_id": queue_id, "lease_token": lease_token, "request_id": request_id}
+    row = conn.execute(_Q["document_failed_by"], params).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def document_release(conn: Connection, *, leases: Sequence[Lease], request_id: int) -> set[LeaseKey]:
+    params = {**_pairs(leases), "request_id": request_id}
+    return {(q, t) for q, t in conn.execute(_Q["document_release"], params)}
+
+
+def document_released_by(conn: Connection, *, leases: Sequence[Lease], request_id: int) -> set[LeaseKey]:
+    """Keys of these leases that release request ``request_id`` gave back already (reply lost)."""
+    params = {**_pairs(leases), "request_id": request_id}
+    return {(q, t) for q, t in conn.execute(_Q["document_released_by"], params)}
 
 
 def document_retry_dead_letter(conn: Connection, *, queue_id: int) -> str | None:
@@ -282,9 +350,40 @@ def documents_dead_letter(conn: Connection, *, run_id: str) -> list[dict[str, An
 # ---------------------------------------------------------------- leader lease
 
 
-def leader_attempt(conn: Connection, *, run_id: str, holder: str, ttl: float) -> int | None:
-    """The term won, or None when another holder's lease is still valid."""
-    row = conn.execute(_Q["leader_attempt"], {"run_id": run_id, "holder": holder, "ttl": float(ttl)}).fetchone()
+#: Advisory lock namespace of leader elections and fences (the run id is hashed into the second key).
+LEADER_LOCK_NAMESPACE = 0x6764_6C64  # "gdld"
+
+
+def leader_needs_election(conn: Connection, *, run_id: str) -> bool:
+    """Would an attempt begin a new term now (lease free or expired)?"""
+    row = conn.execute(_Q["leader_needs_election"], {"run_id": run_id}).fetchone()
+    return bool(row and row[0])
+
+
+def leader_election_lock(conn: Connection, *, run_id: str) -> bool:
+    """Try the exclusive election lock (transaction scope); False while a ``leader_fence``d transaction is open."""
+    params = {"namespace": LEADER_LOCK_NAMESPACE, "run_id": run_id}
+    return bool(conn.execute(_Q["leader_election_lock"], params).fetchone()[0])
+
+
+def leader_fence(conn: Connection, *, run_id: str, term: int, idle_timeout: float) -> bool:
+    """In the caller's transaction: hold off any new election until it ends; True if ``term`` is current.
+
+    Two statements: the check must read a snapshot taken after the lock was granted.
+    """
+    conn.execute(_Q["leader_fence_lock"], {"namespace": LEADER_LOCK_NAMESPACE, "run_id": run_id})
+    params = {"run_id": run_id, "term": term, "idle_timeout_ms": str(max(1, int(idle_timeout * 1000)))}
+    return conn.execute(_Q["leader_fence_check"], params).fetchone() is not None
+
+
+def leader_attempt(conn: Connection, *, run_id: str, holder: str, ttl: float, may_take: bool = False) -> int | None:
+    """The term won, or None when another holder's lease is still valid.
+
+    ``may_take`` allows a new term (lease free or expired): pass it only while
+    holding ``leader_election_lock`` in the same transaction.
+    """
+    params = {"run_id": run_id, "holder": holder, "ttl": float(ttl), "may_take": may_take}
+    row = conn.execute(_Q["leader_attempt"], params).fetchone()
     return row[0] if row else None
 
 

@@ -11,6 +11,8 @@ import logging
 import threading
 from typing import Generic, TypeVar
 
+from go_doc_go.config import scrub
+
 log = logging.getLogger(__name__)
 
 R = TypeVar("R")
@@ -55,4 +57,4 @@ class Service(Generic[R]):
                 self.last_error = None
             except Exception as error:  # noqa: BLE001 - a loop must survive one bad round
                 self.last_error = error
-                log.warning("%s: %s", self.name, error)
+                log.warning("%s: %s", self.name, scrub(str(error)))

@@ -13,6 +13,7 @@ import time
 
 import psycopg
 
+from go_doc_go.config import scrub
 from go_doc_go.queue.connection import TRANSIENT
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class Waker:
         try:
             self._listen()
         except TRANSIENT as error:
-            log.warning("queue notifications unavailable (%s); polling", error)
+            log.warning("queue notifications unavailable (%s); polling", scrub(str(error)))
             self.close()
 
     def wait(self, timeout: float) -> bool:
@@ -51,7 +52,7 @@ class Waker:
                         return True
             return False
         except TRANSIENT as error:
-            log.warning("queue notifications unavailable (%s); polling", error)
+            log.warning("queue notifications unavailable (%s); polling", scrub(str(error)))
             self.close()
             time.sleep(max(deadline - time.monotonic(), 0.0))
             return False

@@ -22,6 +22,7 @@ def docs(n: int, **fields: object) -> list[NewDocument]:
 def test_exactly_once_with_eight_processes(pg_url, new_run) -> None:
     coordinator, queue = new_run(batch_size=25, poll_interval=0.5)
     assert queue.add_many(docs(5000)).inserted == 5000
+    assert coordinator.discovery_done()
     start, results = CTX.Barrier(8), CTX.Queue()
     settings = coordinator.settings.model_dump_json()
     procs = [CTX.Process(target=drain, args=(pg_url, coordinator.run_id, settings, results, start)) for _ in range(8)]
@@ -44,11 +45,8 @@ def test_exactly_once_with_eight_processes(pg_url, new_run) -> None:
             "SELECT count(*) FROM document_queue WHERE run_id = %s AND (attempts <> 1 OR state <> 'completed')",
             (coordinator.run_id,),
         ).fetchone()[0] == 0
-        per_worker = conn.execute(
-            "SELECT sum(claimed_count), sum(completed_count) FROM run_workers WHERE run_id = %s",
-            (coordinator.run_id,),
-        ).fetchone()
-    assert tuple(per_worker) == (5000, 5000)
+    workers = coordinator.workers()
+    assert (sum(w["claimed_count"] for w in workers), sum(w["completed_count"] for w in workers)) == (5000, 5000)
 
 
 def test_claim_order_priority_then_depth(new_run) -> None:
@@ -69,7 +67,7 @@ def test_claim_sets_lease_and_respects_limit(new_run) -> None:
     queue.add_many(docs(10))
     first = queue.claim()
     assert len(first) == 3 and all(x.attempt == 1 for x in first)
-    assert set(queue.held) == {x.queue_id for x in first}
+    assert set(queue.held) == {(x.queue_id, x.lease_token) for x in first}
     assert {x.queue_id for x in queue.claim(100)}.isdisjoint(x.queue_id for x in first)
     assert queue.claim() == []
 
@@ -132,8 +130,8 @@ def test_new_pass_after_completion_resets_documents(new_run) -> None:
     assert coordinator.begin_post_processing(term) and coordinator.complete(term)
     assert coordinator.get().status == "completed"
 
-    # Starting the same config again begins pass 2, whichever starter wins the bump.
-    run = coordinator.start()
+    # A discoverer starting the same config again begins pass 2, whichever such starter wins the bump.
+    run = coordinator.start(new_pass_if_finished=True)
     assert (run.status, run.pass_number) == ("active", 2)
     assert coordinator.start().pass_number == 2, "an active run is joined, not bumped again"
     result = queue.add_many(docs(6))

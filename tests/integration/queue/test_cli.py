@@ -23,7 +23,7 @@ def test_db_upgrade_applies_then_reports_up_to_date(pg_server, tmp_path) -> None
         runner = CliRunner()
         first = runner.invoke(db, ["upgrade", "--database-url", url])
         assert first.exit_code == 0, first.output
-        assert "applied migrations: 0001" in first.output
+        assert "applied migrations: 0001, 0002" in first.output
         config = tmp_path / "config.yaml"
         config.write_text(f"storage:\n  backend: postgresql\n  uri: {url}\n")
         again = runner.invoke(db, ["upgrade", "--config", str(config)])
@@ -37,6 +37,14 @@ def test_db_upgrade_unreachable_database_is_one_clean_line() -> None:
     assert result.exit_code == 1
     assert "Traceback" not in result.output and "pw" not in result.output
     assert result.output.startswith("error: cannot connect to postgresql://u:***@127.0.0.1:1/x")
+
+
+def test_db_upgrade_key_value_dsn_error_hides_the_password() -> None:
+    dsn = "host=127.0.0.1 port=1 user=app password=hunter2 sslpassword=pp dbname=x"
+    result = CliRunner().invoke(db, ["upgrade", "--database-url", dsn])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "hunter2" not in result.output and "=pp " not in result.output
+    assert result.output.startswith("error: cannot connect to host=127.0.0.1 port=1 user=app password=*** ")
 
 
 def test_db_upgrade_config_without_uri_is_a_usage_error(tmp_path) -> None:

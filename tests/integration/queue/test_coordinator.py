@@ -58,7 +58,7 @@ def test_only_one_starter_begins_the_new_pass(new_run) -> None:
 
     def start(c: RunCoordinator) -> None:
         barrier.wait()
-        passes.append(c.start().pass_number)
+        passes.append(c.start(new_pass_if_finished=True).pass_number)
 
     threads = [threading.Thread(target=start, args=(c,)) for c in starters]
     for t in threads:
@@ -83,8 +83,10 @@ def test_worker_lifecycle_and_stale_detection(new_run, pg_url) -> None:
             (coordinator.session_id,),
         )
     assert coordinator.mark_lost_workers() == [coordinator.worker_id]
-    assert not coordinator.heartbeat(), "a lost session must re-register"
-    coordinator.register()
+    assert coordinator.workers()[0]["status"] == "lost"
+    assert coordinator.heartbeat(), "a lost session whose heartbeats succeed again comes back"
+    assert coordinator.workers()[0]["status"] == "running"
+    coordinator.register()  # a new process with the same worker id replaces it
     assert coordinator.heartbeat()
     coordinator.deregister()
-    assert [w["status"] for w in coordinator.workers()] == ["stopped", "lost"]
+    assert [w["status"] for w in coordinator.workers()] == ["stopped", "replaced"]

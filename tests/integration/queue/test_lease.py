@@ -59,7 +59,7 @@ def test_stale_owner_cannot_fail_or_heartbeat(new_run) -> None:
     time.sleep(0.6)
     other = other_worker(coordinator)
     (fresh,) = other.claim(1)
-    assert queue.heartbeat() == {stale.queue_id}
+    assert queue.heartbeat() == [stale]
     with pytest.raises(LeaseLostError):
         queue.fail(stale, "late failure")
     with pytest.raises(LeaseLostError):
@@ -75,7 +75,7 @@ def test_heartbeat_keeps_a_lease_alive(new_run) -> None:
     other = other_worker(coordinator)
     for _ in range(6):
         time.sleep(0.2)
-        assert queue.heartbeat() == set()
+        assert queue.heartbeat() == []
         assert other.claim(1) == []
     queue.complete(lease)
     assert queue.counts()["completed"] == 1
@@ -89,7 +89,7 @@ def test_heartbeat_service_run_once(new_run) -> None:
     queue.claim(1)
     beat = Heartbeat(coordinator, queue)
     result = beat.run_once()
-    assert result.alive and result.lost == set()
+    assert result.alive and result.lost == []
     beat.start()
     time.sleep(1.0)
     beat.stop()
@@ -156,3 +156,16 @@ def test_release_makes_documents_claimable_without_a_crash(new_run) -> None:
     assert len(queue.release()) == 3
     leases = other_worker(coordinator).claim(3)
     assert {(x.attempt, x.crash_count) for x in leases} == {(1, 0)}
+
+
+def test_a_replaced_session_stops_claiming_for_good(new_run) -> None:
+    from go_doc_go.queue.heartbeat import Heartbeat
+    from go_doc_go.queue.records import BatchStatus
+
+    coordinator, queue = new_run(worker_id="same-id", poll_interval=0.05)
+    queue.add(source_name="s", doc_id="d")
+    coordinator.discovery_done()
+    other_worker(coordinator, worker_id="same-id")  # a new process took over this worker id
+    result = Heartbeat(coordinator, queue).run_once()
+    assert not result.alive and not queue.claiming
+    assert queue.next_batch().status is BatchStatus.STOPPED

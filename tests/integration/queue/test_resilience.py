@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from go_doc_go.queue.acks import Acknowledger
-from go_doc_go.queue.records import NewDocument
+from go_doc_go.queue.records import BatchStatus, NewDocument
 from go_doc_go.queue.waker import Waker
 
 from .conftest import other_worker
@@ -30,6 +30,7 @@ def test_run_completes_despite_pg_terminate_backend(pg_url, new_run) -> None:
     coordinator, queue = new_run(batch_size=10, claim_timeout=1.5, heartbeat_interval=0.5, poll_interval=0.3,
                                  max_retries=10)
     queue.add_many([NewDocument("s", f"d{i}") for i in range(3000)])
+    coordinator.discovery_done()
     start, results = CTX.Barrier(4), CTX.Queue()
     settings = coordinator.settings.model_dump_json()
     procs = [CTX.Process(target=drain, args=(pg_url, coordinator.run_id, settings, results, start)) for _ in range(4)]
@@ -130,13 +131,14 @@ def test_waker_ignores_other_runs_and_times_out(pg_url, new_run) -> None:
 def test_empty_queue_does_not_end_work_while_others_hold_documents(pg_url, new_run) -> None:
     coordinator, queue = new_run(claim_timeout=0.5, heartbeat_interval=0.1, poll_interval=0.1)
     queue.add(source_name="s", doc_id="held-elsewhere")
+    coordinator.discovery_done()
     other = other_worker(coordinator)
     (held,) = other.claim(1)
     got: list = []
 
     def idle_worker() -> None:
         with Waker(pg_url, coordinator.run_id) as waker:
-            got.extend(queue.next_batch(waker))
+            got.extend(queue.next_batch(waker).leases)
 
     thread = threading.Thread(target=idle_worker)
     thread.start()
@@ -147,4 +149,4 @@ def test_empty_queue_does_not_end_work_while_others_hold_documents(pg_url, new_r
     assert [x.queue_id for x in got] == [held.queue_id]
     queue.complete_many(got)
     with Waker(pg_url, coordinator.run_id) as waker:
-        assert queue.next_batch(waker) == [], "a drained run ends the loop"
+        assert queue.next_batch(waker).status is BatchStatus.DRAINED, "a drained run ends the loop"

@@ -42,6 +42,7 @@ def test_run_completes_across_a_server_restart(pg_url, new_run) -> None:
     coordinator, queue = new_run(batch_size=10, claim_timeout=2, heartbeat_interval=0.5, poll_interval=0.3,
                                  max_retries=20)
     queue.add_many([NewDocument("s", f"d{i}") for i in range(TOTAL)])
+    coordinator.discovery_done()
     start, results = CTX.Barrier(3), CTX.Queue()
     settings = coordinator.settings.model_dump_json()
     procs = [CTX.Process(target=drain, args=(pg_url, coordinator.run_id, settings, results, start)) for _ in range(3)]

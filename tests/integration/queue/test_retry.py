@@ -77,4 +77,5 @@ def test_retry_from_dead_letter_reopens_the_run(new_run) -> None:
     (lease,) = queue.claim(1)
     assert lease.doc_id == "bad" and lease.failure_count == 0
     queue.complete(lease)
-    assert queue.counts() == {"pending": 0, "processing": 0, "retry": 0, "completed": 2, "dead_letter": 0}
+    assert queue.counts() == {"pending": 0, "scheduled": 0, "processing": 0, "retry": 0, "completed": 2,
+                              "dead_letter": 0}

@@ -24,6 +24,8 @@ def open_queue(url: str, run_id: str, settings: WorkQueueConfig, worker_id: str 
 
 def drain(url: str, run_id: str, settings_json: str, results, start) -> None:  # type: ignore[no-untyped-def]
     """Claim and complete until the run is drained; report every claim and completion."""
+    from go_doc_go.queue.records import BatchStatus
+
     settings = WorkQueueConfig.model_validate_json(settings_json)
     pool, coordinator, queue = open_queue(url, run_id, settings)
     from go_doc_go.queue.waker import Waker
@@ -32,9 +34,10 @@ def drain(url: str, run_id: str, settings_json: str, results, start) -> None:  #
     completed: list[int] = []
     start.wait()
     with Waker(url, run_id) as waker:
-        while leases := queue.next_batch(waker):
-            claims.extend((x.queue_id, x.lease_token, x.attempt) for x in leases)
-            completed.extend(queue.complete_many(leases).completed)
+        while (batch := queue.next_batch(waker)).status is BatchStatus.CLAIMED:
+            claims.extend((x.queue_id, x.lease_token, x.attempt) for x in batch.leases)
+            completed.extend(queue.complete_many(batch.leases).completed_ids)
+    assert batch.status is BatchStatus.DRAINED, batch
     coordinator.deregister()
     pool.close()
     results.put((os.getpid(), claims, completed))
@@ -57,7 +60,7 @@ def claim_then_complete(url: str, run_id: str, settings_json: str, claimed, go, 
     claimed.put((lease.queue_id, lease.lease_token))
     go.wait()
     result = queue.complete_many([lease])
-    outcome.put((result.completed, result.refused))
+    outcome.put((result.completed_ids, result.refused_ids))
     pool.close()
 
 

@@ -1,6 +1,14 @@
 -- Named queries of the work queue. Each block starts with "-- name: NAME",
 -- then a one-line description comment. Only queue/repository.py uses the names.
 -- Every time computation uses now(): the database clock, never the worker's.
+-- A lease is identified by (queue_id, lease_token), never by queue_id alone.
+-- Lease tokens come from one sequence, so a token belongs to exactly one row:
+-- "queue_id = ANY(ids) AND lease_token = ANY(tokens)" matches exactly the
+-- caller's pairs, even when it names one queue_id with a stale and a fresh
+-- token. The queue_id condition keeps every statement a primary-key lookup
+-- whatever the statistics say, and both arrays are constants PostgreSQL
+-- hashes: O(K) per statement, where joining unnest(ids, tokens) was planned
+-- as a nested loop (K^2).
 
 -- name: run_ensure
 -- Create the run if it does not exist and return it. DO UPDATE (a no-op) rather than DO NOTHING:
@@ -9,26 +17,54 @@ INSERT INTO processing_runs AS r (run_id, config_hash, config_snapshot)
 VALUES (%(run_id)s, %(config_hash)s, %(snapshot)s)
 ON CONFLICT (run_id) DO UPDATE SET run_id = r.run_id
 RETURNING run_id, config_hash, status, pass_number, discovery_done_at, leader_id, leader_term, leader_expires_at,
-          (xmax = 0) AS created;
+          discovery_holder, (xmax = 0) AS created;
 
 -- name: run_get
 -- Return one run.
 SELECT run_id, config_hash, status, pass_number, discovery_done_at, leader_id, leader_term, leader_expires_at,
-       false AS created
+       discovery_holder, false AS created
   FROM processing_runs WHERE run_id = %(run_id)s;
 
--- name: run_start_pass
--- Begin a new pass over all documents if the run has finished (only one caller wins).
+-- name: discovery_attempt
+-- Take the discovery lease of the current pass (free, expired or ours, discovery not done); with new_pass,
+-- a finished run begins a new pass and the caller holds its discovery lease from the first instant.
 UPDATE processing_runs
-   SET pass_number = pass_number + 1, status = 'active', pass_started_at = now(), updated_at = now(),
-       completed_at = NULL, discovery_done_at = NULL
- WHERE run_id = %(run_id)s AND status IN ('completed', 'failed', 'abandoned')
+   SET pass_number = CASE WHEN status IN ('completed', 'failed', 'abandoned') THEN pass_number + 1
+                          ELSE pass_number END,
+       pass_started_at = CASE WHEN status IN ('completed', 'failed', 'abandoned') THEN now() ELSE pass_started_at END,
+       discovery_done_at = CASE WHEN status IN ('completed', 'failed', 'abandoned') THEN NULL
+                                ELSE discovery_done_at END,
+       completed_at = CASE WHEN status IN ('completed', 'failed', 'abandoned') THEN NULL ELSE completed_at END,
+       status = 'active',
+       discovery_holder = %(holder)s,
+       discovery_expires_at = now() + make_interval(secs => %(ttl)s),
+       updated_at = now()
+ WHERE run_id = %(run_id)s
+   AND ((%(new_pass)s AND status IN ('completed', 'failed', 'abandoned'))
+        OR (status = 'active' AND discovery_done_at IS NULL
+            AND (discovery_holder IS NULL OR discovery_expires_at <= now() OR discovery_holder = %(holder)s)))
 RETURNING pass_number;
 
+-- name: discovery_renew
+-- Extend the discovery lease, only for its holder, before expiry and while discovery is not done.
+UPDATE processing_runs SET discovery_expires_at = now() + make_interval(secs => %(ttl)s)
+ WHERE run_id = %(run_id)s AND discovery_holder = %(holder)s AND discovery_expires_at > now()
+   AND discovery_done_at IS NULL AND status = 'active'
+RETURNING discovery_expires_at;
+
+-- name: discovery_release
+-- Give the discovery lease up without finishing (another worker may take over at once).
+UPDATE processing_runs SET discovery_holder = NULL, discovery_expires_at = NULL
+ WHERE run_id = %(run_id)s AND discovery_holder = %(holder)s
+RETURNING run_id;
+
 -- name: run_discovery_done
--- Record that discovery has queued every document of the current pass.
-UPDATE processing_runs SET discovery_done_at = coalesce(discovery_done_at, now()), updated_at = now()
+-- Record that discovery queued every document of the pass, unless another holder's discovery lease is valid.
+UPDATE processing_runs
+   SET discovery_done_at = coalesce(discovery_done_at, now()), discovery_holder = NULL,
+       discovery_expires_at = NULL, updated_at = now()
  WHERE run_id = %(run_id)s
+   AND (discovery_holder IS NULL OR discovery_holder = %(holder)s OR discovery_expires_at <= now())
 RETURNING discovery_done_at;
 
 -- name: run_counts
@@ -36,15 +72,21 @@ RETURNING discovery_done_at;
 SELECT state, count(*) AS n FROM document_queue WHERE run_id = %(run_id)s GROUP BY state;
 
 -- name: run_outstanding
--- Work left in the run: claimable now, leased, waiting to retry, and when the next retry is due (partial indexes only).
+-- Work left in the run (ready, leased, waiting, next due time) and whether more can come (status, discovery).
 SELECT (SELECT count(*) FROM document_queue
-         WHERE run_id = %(run_id)s AND state IN ('pending', 'retry') AND scheduled_for <= now()) AS ready,
+         WHERE run_id = r.run_id AND state = 'pending')
+     + (SELECT count(*) FROM document_queue
+         WHERE run_id = r.run_id AND state IN ('retry', 'scheduled') AND scheduled_for <= now()) AS ready,
        (SELECT count(*) FROM document_queue
-         WHERE run_id = %(run_id)s AND state = 'processing') AS processing,
+         WHERE run_id = r.run_id AND state = 'processing') AS processing,
        (SELECT count(*) FROM document_queue
-         WHERE run_id = %(run_id)s AND state IN ('pending', 'retry') AND scheduled_for > now()) AS waiting,
+         WHERE run_id = r.run_id AND state IN ('retry', 'scheduled') AND scheduled_for > now()) AS waiting,
        (SELECT extract(epoch FROM min(scheduled_for) - now()) FROM document_queue
-         WHERE run_id = %(run_id)s AND state IN ('pending', 'retry')) AS next_due_in;
+         WHERE run_id = r.run_id AND state IN ('retry', 'scheduled')) AS next_due_in,
+       r.status,
+       r.discovery_done_at IS NOT NULL AS discovery_done,
+       coalesce(r.discovery_holder IS NOT NULL AND r.discovery_expires_at > now(), false) AS discovery_held
+  FROM processing_runs r WHERE r.run_id = %(run_id)s;
 
 -- name: run_begin_post_processing
 -- active -> post_processing, only for the current leader term, after discovery, with nothing left to do.
@@ -52,7 +94,7 @@ UPDATE processing_runs r SET status = 'post_processing', updated_at = now()
  WHERE r.run_id = %(run_id)s AND r.status = 'active' AND r.discovery_done_at IS NOT NULL
    AND r.leader_term = %(term)s AND r.leader_expires_at > now()
    AND NOT EXISTS (SELECT 1 FROM document_queue d
-                    WHERE d.run_id = r.run_id AND d.state IN ('pending', 'retry', 'processing'))
+                    WHERE d.run_id = r.run_id AND d.state IN ('pending', 'scheduled', 'retry', 'processing'))
 RETURNING r.status;
 
 -- name: run_complete
@@ -70,20 +112,35 @@ UPDATE processing_runs SET status = %(status)s, updated_at = now(),
 RETURNING status;
 
 -- name: worker_register
--- Register a worker session; older running sessions with the same worker id are marked replaced.
+-- Register a worker session; older running or lost sessions with the same worker id are marked replaced.
 WITH replaced AS (
-    UPDATE run_workers SET status = 'replaced', stopped_at = now()
-     WHERE run_id = %(run_id)s AND worker_id = %(worker_id)s AND status = 'running'
+    UPDATE run_workers SET status = 'replaced', stopped_at = coalesce(stopped_at, now())
+     WHERE run_id = %(run_id)s AND worker_id = %(worker_id)s AND status IN ('running', 'lost')
 )
 INSERT INTO run_workers (run_id, worker_id, host, pid)
 VALUES (%(run_id)s, %(worker_id)s, %(host)s, %(pid)s)
 RETURNING session_id;
 
 -- name: worker_heartbeat
--- Liveness heartbeat of one worker session; returns nothing if the session was replaced or stopped.
-UPDATE run_workers SET heartbeat_at = now()
- WHERE session_id = %(session_id)s AND status = 'running'
-RETURNING session_id;
+-- Liveness of one session (a lost one comes back); folds its counter rows in. False if replaced or stopped.
+WITH moved AS (
+    DELETE FROM run_worker_counts WHERE session_id = %(session_id)s
+    RETURNING claimed, completed, failed
+), total AS (
+    SELECT coalesce(sum(claimed), 0) AS claimed, coalesce(sum(completed), 0) AS completed,
+           coalesce(sum(failed), 0) AS failed
+      FROM moved
+)
+UPDATE run_workers w
+   SET claimed_count = w.claimed_count + total.claimed,
+       completed_count = w.completed_count + total.completed,
+       failed_count = w.failed_count + total.failed,
+       heartbeat_at = CASE WHEN w.status IN ('running', 'lost') THEN now() ELSE w.heartbeat_at END,
+       stopped_at = CASE WHEN w.status IN ('running', 'lost') THEN NULL ELSE w.stopped_at END,
+       status = CASE WHEN w.status = 'lost' THEN 'running' ELSE w.status END
+  FROM total
+ WHERE w.session_id = %(session_id)s
+RETURNING w.status = 'running';
 
 -- name: worker_deregister
 -- End a worker session.
@@ -99,17 +156,23 @@ UPDATE run_workers SET status = 'lost', stopped_at = now()
 RETURNING session_id, worker_id;
 
 -- name: worker_list
--- Worker sessions of a run, newest first.
-SELECT session_id, worker_id, host, pid, status, registered_at, heartbeat_at, stopped_at,
-       claimed_count, completed_count, failed_count
-  FROM run_workers WHERE run_id = %(run_id)s ORDER BY session_id DESC;
+-- Worker sessions of a run, newest first; counters include the rows not folded in yet.
+SELECT w.session_id, w.worker_id, w.host, w.pid, w.status, w.registered_at, w.heartbeat_at, w.stopped_at,
+       w.claimed_count + coalesce(c.claimed, 0) AS claimed_count,
+       w.completed_count + coalesce(c.completed, 0) AS completed_count,
+       w.failed_count + coalesce(c.failed, 0) AS failed_count
+  FROM run_workers w
+  LEFT JOIN LATERAL (SELECT sum(claimed) AS claimed, sum(completed) AS completed, sum(failed) AS failed
+                       FROM run_worker_counts WHERE session_id = w.session_id) c ON true
+ WHERE w.run_id = %(run_id)s ORDER BY w.session_id DESC;
 
 -- name: document_add_many
 -- Bulk add (idempotent on run, source, doc_id); a re-add keeps the smaller depth; an older pass is reset.
 INSERT INTO document_queue AS d
-       (run_id, source_name, doc_id, doc_path, pass_number, link_depth, parent_doc_id, priority, scheduled_for)
-SELECT %(run_id)s, t.source_name, t.doc_id, t.doc_path, r.pass_number, t.link_depth, t.parent_doc_id, t.priority,
-       now() + make_interval(secs => t.delay)
+       (run_id, source_name, doc_id, doc_path, pass_number, state, link_depth, parent_doc_id, priority, scheduled_for)
+SELECT %(run_id)s, t.source_name, t.doc_id, t.doc_path, r.pass_number,
+       CASE WHEN t.delay > 0 THEN 'scheduled' ELSE 'pending' END,
+       t.link_depth, t.parent_doc_id, t.priority, now() + make_interval(secs => t.delay)
   FROM (SELECT pass_number FROM processing_runs WHERE run_id = %(run_id)s) AS r,
        unnest(%(source_names)s::text[], %(doc_ids)s::text[], %(doc_paths)s::text[], %(link_depths)s::int[],
               %(parent_doc_ids)s::text[], %(priorities)s::int[], %(delays)s::float8[])
@@ -121,7 +184,7 @@ ON CONFLICT (run_id, source_name, doc_id) DO UPDATE
        parent_doc_id = CASE WHEN d.pass_number < excluded.pass_number OR excluded.link_depth < d.link_depth
                             THEN excluded.parent_doc_id ELSE d.parent_doc_id END,
        pass_number = excluded.pass_number,
-       state = CASE WHEN d.pass_number < excluded.pass_number THEN 'pending' ELSE d.state END,
+       state = CASE WHEN d.pass_number < excluded.pass_number THEN excluded.state ELSE d.state END,
        priority = CASE WHEN d.pass_number < excluded.pass_number THEN excluded.priority ELSE d.priority END,
        scheduled_for = CASE WHEN d.pass_number < excluded.pass_number THEN excluded.scheduled_for
                             ELSE d.scheduled_for END,
@@ -129,6 +192,7 @@ ON CONFLICT (run_id, source_name, doc_id) DO UPDATE
        failure_count = CASE WHEN d.pass_number < excluded.pass_number THEN 0 ELSE d.failure_count END,
        crash_count = CASE WHEN d.pass_number < excluded.pass_number THEN 0 ELSE d.crash_count END,
        lease_expires_at = CASE WHEN d.pass_number < excluded.pass_number THEN NULL ELSE d.lease_expires_at END,
+       attempt_deadline = CASE WHEN d.pass_number < excluded.pass_number THEN NULL ELSE d.attempt_deadline END,
        updated_at = now()
  WHERE d.pass_number < excluded.pass_number OR excluded.link_depth < d.link_depth
 RETURNING d.queue_id, (xmax = 0) AS inserted;
@@ -146,9 +210,11 @@ ON CONFLICT DO NOTHING;
 SELECT pg_notify('go_doc_go_queue', %(run_id)s);
 
 -- name: documents_reclaim_expired
--- Expired leases become retries (a crash each); the max_retries-th crash dead-letters the document.
+-- Expired leases become retries due now (a crash each, or a timeout past attempt_deadline); the max_retries-th dead-letters.
 WITH expired AS (
-    SELECT queue_id FROM document_queue
+    SELECT queue_id, coalesce(attempt_deadline <= now(), false) AS timed_out,
+           extract(epoch FROM attempt_deadline - claimed_at)::numeric(12, 1) AS budget
+      FROM document_queue
      WHERE run_id = %(run_id)s AND state = 'processing' AND lease_expires_at < now()
      ORDER BY lease_expires_at
      LIMIT %(limit)s
@@ -159,21 +225,37 @@ UPDATE document_queue d
        state = CASE WHEN d.crash_count + 1 >= %(max_retries)s THEN 'dead_letter' ELSE 'retry' END,
        scheduled_for = now(),
        lease_expires_at = NULL,
-       last_error = 'lease expired: worker ' || coalesce(d.worker_id, '?') || ' stopped renewing it',
-       error_stage = 'lease',
+       attempt_deadline = NULL,
+       last_error = CASE WHEN expired.timed_out
+                         THEN 'attempt timed out after ' || expired.budget || ' s (work_queue.attempt_timeout): worker '
+                              || coalesce(d.worker_id, '?')
+                         ELSE 'lease expired: worker ' || coalesce(d.worker_id, '?') || ' stopped renewing it' END,
+       error_stage = CASE WHEN expired.timed_out THEN 'timeout' ELSE 'lease' END,
        error_history = d.error_history || jsonb_build_object(
-           'attempt', d.attempts, 'kind', 'crash', 'stage', 'lease', 'worker_id', d.worker_id,
-           'error', 'lease expired', 'at', now()),
+           'attempt', d.attempts, 'kind', CASE WHEN expired.timed_out THEN 'timeout' ELSE 'crash' END,
+           'stage', CASE WHEN expired.timed_out THEN 'timeout' ELSE 'lease' END, 'worker_id', d.worker_id,
+           'error', CASE WHEN expired.timed_out THEN 'attempt timed out' ELSE 'lease expired' END, 'at', now()),
        updated_at = now()
   FROM expired
  WHERE d.queue_id = expired.queue_id
 RETURNING d.queue_id, d.state;
 
+-- name: documents_promote_due
+-- Rows whose scheduled_for has come (retries, delayed adds) become pending: only due rows sit in the claim index.
+UPDATE document_queue d SET state = 'pending', updated_at = now()
+ WHERE d.queue_id = ANY(ARRAY(
+        SELECT queue_id FROM document_queue
+         WHERE run_id = %(run_id)s AND state IN ('retry', 'scheduled') AND scheduled_for <= now()
+         ORDER BY scheduled_for
+         LIMIT %(limit)s
+           FOR UPDATE SKIP LOCKED));
+
 -- name: document_claim
--- Claim up to K claimable documents in one statement, in priority order, with a fresh lease each.
+-- Claim up to K pending documents of an active run in one statement, in priority order, with a fresh lease each.
 WITH picked AS (
     SELECT queue_id FROM document_queue
-     WHERE run_id = %(run_id)s AND state IN ('pending', 'retry') AND scheduled_for <= now()
+     WHERE run_id = %(run_id)s AND state = 'pending'
+       AND EXISTS (SELECT 1 FROM processing_runs r WHERE r.run_id = %(run_id)s AND r.status = 'active')
      ORDER BY priority DESC, link_depth, queue_id
      LIMIT %(limit)s
        FOR UPDATE SKIP LOCKED
@@ -184,88 +266,130 @@ WITH picked AS (
        SET state = 'processing',
            attempts = d.attempts + 1,
            lease_token = nextval('document_lease_token_seq'),
-           lease_expires_at = now() + make_interval(secs => %(claim_timeout)s),
+           attempt_deadline = now() + make_interval(secs => %(attempt_timeout)s::float8),
+           lease_expires_at = least(now() + make_interval(secs => %(claim_timeout)s),
+                                    now() + make_interval(secs => %(attempt_timeout)s::float8)),
            worker_id = %(worker_id)s,
+           request_id = %(request_id)s,
            claimed_at = now(),
            updated_at = now()
      WHERE d.queue_id = ANY(ARRAY(SELECT queue_id FROM picked))
     RETURNING d.queue_id, d.lease_token, d.attempts, d.source_name, d.doc_id, d.link_depth, d.parent_doc_id,
-              d.priority, d.pass_number, d.failure_count, d.crash_count, d.doc_path
+              d.priority, d.pass_number, d.failure_count, d.crash_count, d.doc_path, d.attempt_deadline
 ), counted AS (
-    UPDATE run_workers SET claimed_count = claimed_count + (SELECT count(*) FROM claimed)
-     WHERE session_id = %(session_id)s
+    INSERT INTO run_worker_counts (session_id, claimed)
+    SELECT %(session_id)s::bigint, count(*) FROM claimed
+    HAVING count(*) > 0 AND %(session_id)s::bigint IS NOT NULL
 )
 SELECT * FROM claimed;
 
+-- name: document_claimed_by
+-- The leases a claim request committed (its reply was lost): what a retried claim returns instead of claiming again.
+SELECT d.queue_id, d.lease_token, d.attempts, d.source_name, d.doc_id, d.link_depth, d.parent_doc_id,
+       d.priority, d.pass_number, d.failure_count, d.crash_count, d.doc_path, d.attempt_deadline
+  FROM document_queue d
+ WHERE d.run_id = %(run_id)s AND d.state = 'processing' AND d.request_id = %(request_id)s;
+
 -- name: document_heartbeat_many
--- Extend the leases the caller still holds; returns the ones that are still its own.
-UPDATE document_queue d
-   SET lease_expires_at = now() + make_interval(secs => %(claim_timeout)s)
- WHERE d.queue_id = ANY(%(queue_ids)s::bigint[])
-   AND d.lease_token = (%(lease_tokens)s::bigint[])[array_position(%(queue_ids)s::bigint[], d.queue_id)]
-   AND coalesce(d.state, '') = 'processing'  -- opaque on purpose: primary key lookups, not the lease index
-RETURNING d.queue_id;
+-- Extend the caller's leases (never past attempt_deadline; rows locked by a transaction are skipped); report each row.
+WITH mine AS (
+    SELECT d.queue_id FROM document_queue d
+     WHERE d.queue_id = ANY(%(queue_ids)s::bigint[])
+       AND d.lease_token = ANY(%(lease_tokens)s::bigint[])
+       AND coalesce(d.state, '') = 'processing'  -- opaque on purpose: primary key lookups, not the lease index
+       FOR NO KEY UPDATE SKIP LOCKED
+), extended AS (
+    UPDATE document_queue d
+       SET lease_expires_at = least(now() + make_interval(secs => %(claim_timeout)s),
+                                    coalesce(d.attempt_deadline, 'infinity'))
+     WHERE d.queue_id = ANY(ARRAY(SELECT queue_id FROM mine))
+    RETURNING d.queue_id
+)
+SELECT d.queue_id, d.lease_token, d.state, d.queue_id IN (SELECT queue_id FROM extended) AS extended
+  FROM document_queue d
+ WHERE d.queue_id = ANY(%(queue_ids)s::bigint[]);
 
 -- name: document_complete_many
--- Complete documents whose lease token is current (a repeat of our own completion also counts); bump our counter.
--- Single-table statements keyed by "queue_id = ANY(...)": primary-key lookups whatever the statistics say.
+-- Complete documents whose lease is current, keyed by (queue_id, lease_token); count them in a row of our own.
 WITH done AS (
     UPDATE document_queue d
-       SET state = 'completed', completed_at = now(), lease_expires_at = NULL, updated_at = now(),
-           content_hash = coalesce(
-               (%(content_hashes)s::text[])[array_position(%(queue_ids)s::bigint[], d.queue_id)], d.content_hash),
-           last_error = NULL, error_stage = NULL
+       SET state = 'completed', completed_at = now(), lease_expires_at = NULL, attempt_deadline = NULL,
+           updated_at = now(), last_error = NULL, error_stage = NULL,
+           -- {"token": "hash"}: a jsonb object lookup is a binary search, not a scan of an array
+           content_hash = coalesce(%(content_hashes)s::jsonb ->> d.lease_token::text, d.content_hash)
      WHERE d.queue_id = ANY(%(queue_ids)s::bigint[])
-       AND d.lease_token = (%(lease_tokens)s::bigint[])[array_position(%(queue_ids)s::bigint[], d.queue_id)]
+       AND d.lease_token = ANY(%(lease_tokens)s::bigint[])
        AND coalesce(d.state, '') = 'processing'  -- opaque on purpose: primary key lookups, not the lease index
-    RETURNING d.queue_id
+    RETURNING d.queue_id, d.lease_token
 ), counted AS (
-    UPDATE run_workers SET completed_count = completed_count + (SELECT count(*) FROM done)
-     WHERE session_id = %(session_id)s
+    INSERT INTO run_worker_counts (session_id, completed)
+    SELECT %(session_id)s::bigint, count(*) FROM done
+    HAVING count(*) > 0 AND %(session_id)s::bigint IS NOT NULL
 )
-SELECT queue_id FROM done
-UNION ALL
-SELECT d.queue_id FROM document_queue d
+SELECT queue_id, lease_token FROM done;
+
+-- name: document_completed_by
+-- Which of these leases are completed already (a retry, or a concurrent repeat, of our own completion).
+-- Run as its own statement after document_complete_many: it must see commits that statement waited for.
+SELECT d.queue_id, d.lease_token FROM document_queue d
  WHERE d.queue_id = ANY(%(queue_ids)s::bigint[])
-   AND d.lease_token = (%(lease_tokens)s::bigint[])[array_position(%(queue_ids)s::bigint[], d.queue_id)]
-   AND d.state = 'completed';
+   AND d.lease_token = ANY(%(lease_tokens)s::bigint[])
+   AND coalesce(d.state, '') = 'completed';
 
 -- name: document_fail
 -- Record a failure of the current lease: retry after the given delay, or dead-letter when retries are used up.
-UPDATE document_queue
-   SET failure_count = failure_count + 1,
-       state = CASE WHEN %(permanent)s OR failure_count + 1 > %(max_retries)s THEN 'dead_letter' ELSE 'retry' END,
-       scheduled_for = now() + make_interval(secs => %(delay)s),
-       lease_expires_at = NULL,
-       last_error = %(error)s,
-       error_stage = %(stage)s,
-       error_history = error_history || jsonb_build_object(
-           'attempt', attempts, 'kind', 'failure', 'stage', %(stage)s::text, 'worker_id', worker_id,
-           'error', %(error)s::text, 'at', now()),
-       updated_at = now()
- WHERE queue_id = %(queue_id)s AND lease_token = %(lease_token)s
-   AND coalesce(state, '') = 'processing'  -- opaque on purpose: primary key lookup, not the lease index
-RETURNING state, scheduled_for;
+WITH failed AS (
+    UPDATE document_queue
+       SET failure_count = failure_count + 1,
+           state = CASE WHEN %(permanent)s OR failure_count + 1 > %(max_retries)s THEN 'dead_letter' ELSE 'retry' END,
+           scheduled_for = now() + make_interval(secs => %(delay)s),
+           lease_expires_at = NULL,
+           attempt_deadline = NULL,
+           request_id = %(request_id)s,
+           last_error = %(error)s,
+           error_stage = %(stage)s,
+           error_history = error_history || jsonb_build_object(
+               'attempt', attempts, 'kind', 'failure', 'stage', %(stage)s::text, 'worker_id', worker_id,
+               'error', %(error)s::text, 'at', now()),
+           updated_at = now()
+     WHERE queue_id = %(queue_id)s AND lease_token = %(lease_token)s
+       AND coalesce(state, '') = 'processing'  -- opaque on purpose: primary key lookup, not the lease index
+    RETURNING state, scheduled_for
+), counted AS (
+    INSERT INTO run_worker_counts (session_id, failed)
+    SELECT %(session_id)s::bigint, count(*) FROM failed
+    HAVING count(*) > 0 AND %(session_id)s::bigint IS NOT NULL
+)
+SELECT state, scheduled_for FROM failed;
 
--- name: worker_count_failures
--- Per-worker counter for failures (the worker's own row).
-UPDATE run_workers SET failed_count = failed_count + %(n)s WHERE session_id = %(session_id)s;
+-- name: document_failed_by
+-- The outcome of this failure request if it committed already (its reply was lost).
+SELECT state, scheduled_for FROM document_queue
+ WHERE queue_id = %(queue_id)s AND lease_token = %(lease_token)s AND request_id = %(request_id)s
+   AND coalesce(state, '') <> 'processing';
 
 -- name: document_release
--- Give a lease back untouched (shutdown): the document is claimable again at once, not counted as a crash.
+-- Give leases back untouched (shutdown): claimable again at once, not counted as a crash.
 UPDATE document_queue d
-   SET state = CASE WHEN d.failure_count > 0 OR d.crash_count > 0 THEN 'retry' ELSE 'pending' END,
-       attempts = greatest(d.attempts - 1, 0), lease_expires_at = NULL, scheduled_for = now(), updated_at = now()
+   SET state = 'pending', attempts = greatest(d.attempts - 1, 0), lease_expires_at = NULL, attempt_deadline = NULL,
+       request_id = %(request_id)s, scheduled_for = now(), updated_at = now()
  WHERE d.queue_id = ANY(%(queue_ids)s::bigint[])
-   AND d.lease_token = (%(lease_tokens)s::bigint[])[array_position(%(queue_ids)s::bigint[], d.queue_id)]
+   AND d.lease_token = ANY(%(lease_tokens)s::bigint[])
    AND coalesce(d.state, '') = 'processing'  -- opaque on purpose: primary key lookups, not the lease index
-RETURNING d.queue_id;
+RETURNING d.queue_id, d.lease_token;
+
+-- name: document_released_by
+-- Which of these leases this release request gave back already (its reply was lost).
+SELECT d.queue_id, d.lease_token FROM document_queue d
+ WHERE d.queue_id = ANY(%(queue_ids)s::bigint[])
+   AND d.lease_token = ANY(%(lease_tokens)s::bigint[])
+   AND d.request_id = %(request_id)s AND coalesce(d.state, '') <> 'processing';
 
 -- name: document_retry_dead_letter
 -- Make a dead-lettered document claimable again (fresh retry budget) and reopen its run.
 WITH doc AS (
     UPDATE document_queue
-       SET state = 'retry', scheduled_for = now(), failure_count = 0, crash_count = 0, updated_at = now()
+       SET state = 'pending', scheduled_for = now(), failure_count = 0, crash_count = 0, updated_at = now()
      WHERE queue_id = %(queue_id)s AND state = 'dead_letter'
     RETURNING run_id
 ), reopened AS (
@@ -278,8 +402,8 @@ SELECT run_id FROM doc;
 -- name: document_get
 -- One queue row, for inspection.
 SELECT queue_id, run_id, source_name, doc_id, doc_path, pass_number, state, priority, link_depth, parent_doc_id,
-       scheduled_for, attempts, failure_count, crash_count, lease_token, lease_expires_at, worker_id,
-       last_error, error_stage, error_history, content_hash
+       scheduled_for, attempts, failure_count, crash_count, lease_token, lease_expires_at, attempt_deadline,
+       claimed_at, worker_id, request_id, last_error, error_stage, error_history, content_hash
   FROM document_queue WHERE queue_id = %(queue_id)s;
 
 -- name: documents_dead_letter
@@ -287,15 +411,27 @@ SELECT queue_id, run_id, source_name, doc_id, doc_path, pass_number, state, prio
 SELECT queue_id, source_name, doc_id, attempts, failure_count, crash_count, last_error, error_stage, error_history
   FROM document_queue WHERE run_id = %(run_id)s AND state = 'dead_letter' ORDER BY queue_id;
 
+-- name: leader_needs_election
+-- Would an attempt by this holder begin a new term (lease free or expired)? Then it must wait for fenced writers.
+SELECT leader_id IS NULL OR leader_expires_at IS NULL OR leader_expires_at <= now()
+  FROM processing_runs WHERE run_id = %(run_id)s;
+
+-- name: leader_election_lock
+-- Try the exclusive election lock of the run (transaction scope): false while a transaction fenced by
+-- leader_fence_lock is open, so no new term begins before the old term's fenced writes have ended.
+SELECT pg_try_advisory_xact_lock(%(namespace)s::int, hashtext(%(run_id)s));
+
 -- name: leader_attempt
--- Take the leader lease if it is free or expired (new term); a holder re-electing itself keeps its term.
+-- Take the leader lease if it is free or expired (new term, only with may_take: the caller holds the election
+-- lock); a holder re-electing itself before expiry keeps its term.
 UPDATE processing_runs
    SET leader_term = CASE WHEN leader_id = %(holder)s AND leader_expires_at > now()
                           THEN leader_term ELSE leader_term + 1 END,
        leader_id = %(holder)s,
        leader_expires_at = now() + make_interval(secs => %(ttl)s)
  WHERE run_id = %(run_id)s
-   AND (leader_id IS NULL OR leader_expires_at IS NULL OR leader_expires_at <= now() OR leader_id = %(holder)s)
+   AND ((leader_id = %(holder)s AND leader_expires_at > now())
+        OR (%(may_take)s AND (leader_id IS NULL OR leader_expires_at IS NULL OR leader_expires_at <= now())))
 RETURNING leader_term, leader_expires_at;
 
 -- name: leader_renew
@@ -311,8 +447,19 @@ UPDATE processing_runs SET leader_id = NULL, leader_expires_at = NULL
 RETURNING leader_term;
 
 -- name: leader_check
--- Is this term still the current, unexpired leader? (fencing check)
+-- Is this term still the current, unexpired leader? (a read, no fence: see leader_fence)
 SELECT 1 FROM processing_runs
+ WHERE run_id = %(run_id)s AND leader_term = %(term)s AND leader_expires_at > now();
+
+-- name: leader_fence_lock
+-- Shared election lock in the caller's transaction: no new term can be elected until it ends.
+SELECT pg_advisory_xact_lock_shared(%(namespace)s::int, hashtext(%(run_id)s));
+
+-- name: leader_fence_check
+-- After leader_fence_lock, in its own statement (a snapshot taken after the lock): is the term current?
+-- Also bounds how long an idle fenced transaction can hold the election off.
+SELECT set_config('idle_in_transaction_session_timeout', %(idle_timeout_ms)s, true)
+  FROM processing_runs
  WHERE run_id = %(run_id)s AND leader_term = %(term)s AND leader_expires_at > now();
 
 -- name: queue_dead_tuples

@@ -25,13 +25,19 @@ CREATE TABLE processing_runs (
     completed_at        timestamptz,
     leader_id           text,
     leader_term         bigint NOT NULL DEFAULT 0,
-    leader_expires_at   timestamptz
+    leader_expires_at   timestamptz,
+    -- The discovery lease: who queues the documents of the current pass, until when.
+    discovery_holder    text,
+    discovery_expires_at timestamptz
 );
 
 -- Every claim draws a fresh token from here: it is the lease's identity.
 CREATE SEQUENCE document_lease_token_seq;
 
--- One row per (run, source, document).
+-- One row per (run, source, document). States: pending (claimable now),
+-- scheduled (added with a delay) and retry (waiting for its backoff) until
+-- scheduled_for, when a claim promotes them to pending; processing (leased);
+-- completed; dead_letter.
 CREATE TABLE document_queue (
     queue_id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     run_id              text NOT NULL REFERENCES processing_runs (run_id) ON DELETE CASCADE,
@@ -42,7 +48,7 @@ CREATE TABLE document_queue (
     pass_number         integer NOT NULL DEFAULT 1,
     state               text NOT NULL DEFAULT 'pending'
         CONSTRAINT document_queue_state_check
-        CHECK (state IN ('pending', 'processing', 'retry', 'completed', 'dead_letter')),
+        CHECK (state IN ('pending', 'scheduled', 'processing', 'retry', 'completed', 'dead_letter')),
     priority            integer NOT NULL DEFAULT 0,
     link_depth          integer NOT NULL DEFAULT 0,
     parent_doc_id       text,
@@ -61,6 +67,10 @@ CREATE TABLE document_queue (
     error_history       jsonb NOT NULL DEFAULT '[]'::jsonb,
     created_at          timestamptz NOT NULL DEFAULT now(),
     updated_at          timestamptz NOT NULL DEFAULT now(),
+    -- Time budget of the current attempt (work_queue.attempt_timeout); leases never outlive it.
+    attempt_deadline    timestamptz,
+    -- Client id of the last claim, fail or release: a retried request recognises its own effect.
+    request_id          bigint,
     CONSTRAINT document_queue_identity_key UNIQUE (run_id, source_name, doc_id)
 ) WITH (
     -- Every claim leaves a dead entry at the head of the claim index; vacuum early and often.
@@ -72,10 +82,17 @@ CREATE TABLE document_queue (
     vacuum_truncate = false
 );
 
--- Serves exactly the claim order; holds only claimable rows, so it stays small.
+-- Serves exactly the claim order; holds only claimable rows (due ones: rows
+-- waiting for scheduled_for are elsewhere), so no claim walks over waiting rows.
 CREATE INDEX document_queue_claim_idx
     ON document_queue (run_id, priority DESC, link_depth, queue_id)
-    WHERE state IN ('pending', 'retry');
+    WHERE state = 'pending';
+
+-- Rows waiting for scheduled_for, in due order: the promotion to pending reads
+-- only the due head, and the next due time is its first entry.
+CREATE INDEX document_queue_waiting_idx
+    ON document_queue (run_id, scheduled_for)
+    WHERE state IN ('retry', 'scheduled');
 
 -- Serves the reclaim of expired leases; holds only leased rows.
 CREATE INDEX document_queue_lease_idx
@@ -86,8 +103,8 @@ CREATE INDEX document_queue_lease_idx
 -- planner preferred it for the claim and sorted every pending row (O(queue) per
 -- claim). Run counts use the identity index's run_id prefix instead.
 
--- One row per worker process registration (a session). Counters are bumped
--- once per ack flush by their own worker: no row is shared by all workers.
+-- One row per worker process registration (a session). Its counters are
+-- totals folded in by the worker's own liveness heartbeat from run_worker_counts.
 CREATE TABLE run_workers (
     session_id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     run_id              text NOT NULL REFERENCES processing_runs (run_id) ON DELETE CASCADE,
@@ -106,6 +123,18 @@ CREATE TABLE run_workers (
 );
 
 CREATE INDEX run_workers_run_idx ON run_workers (run_id, worker_id);
+
+-- Per-worker counters as insert-only rows (one per claim, flush or failure):
+-- a document transaction that completes documents inserts a row and locks
+-- nothing the liveness heartbeat needs. The heartbeat folds them into run_workers.
+CREATE TABLE run_worker_counts (
+    session_id          bigint NOT NULL REFERENCES run_workers (session_id) ON DELETE CASCADE,
+    claimed             bigint NOT NULL DEFAULT 0,
+    completed           bigint NOT NULL DEFAULT 0,
+    failed              bigint NOT NULL DEFAULT 0
+);
+
+CREATE INDEX run_worker_counts_session_idx ON run_worker_counts (session_id);
 
 -- Which document linked to which (discovered links).
 CREATE TABLE document_dependencies (
