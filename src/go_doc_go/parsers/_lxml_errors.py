@@ -14,14 +14,16 @@ power of two at or below it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
 
 _DEPTH = re.compile(r"Excessive depth in document: (\d+)")
+# By message, not type: the error types differ between libxml2 versions.
 _AMPLIFICATION = "amplification"
+_LOOP = "entity reference loop"
 _SERIOUS = (etree.ErrorLevels.ERROR, etree.ErrorLevels.FATAL)
 
 
@@ -43,15 +45,15 @@ def limit_hit(log: Iterable[Any]) -> LimitHit | None:
         if match is not None:
             reached = int(match.group(1))
             return LimitHit("depth", message.strip(), entry.line, 1 << (reached.bit_length() - 1))
-        if entry.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT and _AMPLIFICATION in message:
+        if _AMPLIFICATION in message or _LOOP in message:
             return LimitHit("amplification", message.strip(), entry.line)
     return None
 
 
-def first_error(log: Iterable[Any], noise: frozenset[int] = frozenset()) -> dict[str, Any] | None:
-    """``{"message", "line"}`` of the first error (not warning) whose type is not ``noise``."""
+def first_error(log: Iterable[Any], noise: Callable[[Any], bool] | None = None) -> dict[str, Any] | None:
+    """``{"message", "line"}`` of the first error (not warning) that ``noise`` does not dismiss."""
     for entry in log:
-        if entry.level in _SERIOUS and entry.type not in noise:
+        if entry.level in _SERIOUS and (noise is None or not noise(entry)):
             return {"message": entry.message.strip(), "line": entry.line}
     return None
 

@@ -26,8 +26,10 @@ Reading
   ``html`` and ``body`` count). Deeper HTML (thousands of unclosed ``div``
   or ``font`` tags) is never truncated: libxml2 reports the depth error, and
   the text is re-read with Python's ``html.parser`` (``_lxml_fallback``,
-  ``recovery: "html.parser"``), nesting past that limit flattened, all text
-  kept.
+  ``recovery: "html.parser"``, ``first_error`` naming the limit): every tag
+  and all text kept, ``max_depth`` flattening as below.
+* libxml2 drops everything after ``</html>`` without a word; those end tags
+  are removed first, so trailing content is kept (browsers show it too).
 
 Design choices
 * ``script``, ``style``, ``noscript``, ``template``, comments, processing
@@ -62,7 +64,9 @@ Design choices
   (``<a href><div><p>...</p></div></a>``) is reported with the enclosing
   container. Links spend ``parsers.max_links``, table cells ``parsers.max_cells``,
   every other node ``parsers.max_elements``.
-* Location: ``{"xpath": ..., "line_start": ...}`` of the element that made the node.
+* Location: ``{"xpath": ..., "line_start": ...}`` of the element that made the
+  node; the xpath is ``getpath``'s, computed without its quadratic cost under
+  elements with many children (``_XPaths``).
 """
 
 from __future__ import annotations
@@ -75,7 +79,7 @@ import lxml.etree
 from go_doc_go.exceptions import ParseError
 from go_doc_go.model import ElementType, ParsedLink, ParsedNode, ParseResult
 from go_doc_go.parsers._headings import Sections, Slugger
-from go_doc_go.parsers._lxml_errors import limit_hit, recovery_metadata
+from go_doc_go.parsers._lxml_errors import first_error, limit_hit, recovery_metadata
 from go_doc_go.parsers._lxml_fallback import html_tree
 from go_doc_go.parsers._lxml_input import encoding_metadata, read_html
 from go_doc_go.parsers.base import ElementBudget, ParseInput, guarded
@@ -107,7 +111,6 @@ _ERRORS = lxml.etree.ErrorTypes
 _NOISE = frozenset(
     (_ERRORS.HTML_UNKNOWN_TAG, _ERRORS.ERR_ENTITYREF_SEMICOL_MISSING, _ERRORS.ERR_ATTRIBUTE_REDEFINED)
 )
-_SERIOUS = (lxml.etree.ErrorLevels.ERROR, lxml.etree.ErrorLevels.FATAL)
 
 # Total element text (and xpaths) may be at most this many times the document's length.
 _TEXT_FACTOR = 16
@@ -604,15 +607,13 @@ def _language(pre: Any) -> str | None:
     return None
 
 
-def _breakage(log: Any) -> dict[str, Any] | None:
-    """The first error that is real breakage, not HTML5 noise (see the module docstring)."""
-    for entry in log:
-        if entry.level not in _SERIOUS or entry.type in _NOISE:
-            continue
-        if entry.domain == lxml.etree.ErrorDomains.NAMESPACE or "embeds close tag" in entry.message:
-            continue
-        return {"message": entry.message.strip(), "line": entry.line}
-    return None
+def _is_noise(entry: Any) -> bool:
+    """An error valid HTML5 causes (see the module docstring), not breakage."""
+    return (
+        entry.type in _NOISE
+        or entry.domain == lxml.etree.ErrorDomains.NAMESPACE
+        or "embeds close tag" in entry.message
+    )
 
 
 def _line_breaks(match: re.Match[str]) -> str:
@@ -631,11 +632,12 @@ def _load(text: str) -> tuple[Any, dict[str, Any]]:
     hit = limit_hit(log)
     if hit is not None and hit.limit is not None:
         # libxml2 stopped at its depth limit and kept only what came before.
-        error = {"message": hit.message, "line": hit.line}
+        message = f"HTML nested deeper than {hit.limit:,} levels, the most libxml2 parses ({hit.message})"
+        error = {"message": message, "line": hit.line}
         return html_tree(text), recovery_metadata(error, "html.parser")
     if hit is not None:
         raise ParseError(f"libxml2 refused the document: {hit.message} (line {hit.line})")
-    error = _breakage(log)
+    error = first_error(log, _is_noise)
     return html, (recovery_metadata(error, "libxml2") if error is not None else {})
 
 

@@ -20,7 +20,7 @@ HTML5 = """<!DOCTYPE html>
 <body>
 <nav><a href="/">Home</a></nav>
 <main><article><header><h1>Title</h1></header>
-<p>&copy 2024 <a href="?a=1&b=2" class="x" class="y">query</a></p>
+<p>&copy; 2024 <a href="?a=1&b=2" class="x" class="y">query</a></p>
 <figure><picture><source srcset="a.webp"><img src="a.png" alt="pic"></picture><figcaption>cap</figcaption></figure>
 <svg xmlns:xlink="http://www.w3.org/1999/xlink"><use xlink:href="#icon"></use></svg>
 <details><summary>More</summary><my-widget>custom</my-widget></details>
