@@ -72,6 +72,7 @@ Design choices
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 import lxml.etree
@@ -81,7 +82,7 @@ from go_doc_go.model import ElementType, ParsedLink, ParsedNode, ParseResult
 from go_doc_go.parsers._headings import Sections, Slugger
 from go_doc_go.parsers._lxml_errors import first_error, limit_hit, recovery_metadata
 from go_doc_go.parsers._lxml_fallback import html_tree
-from go_doc_go.parsers._lxml_input import encoding_metadata, read_html
+from go_doc_go.parsers._lxml_input import SourceText, encoding_metadata, read_html
 from go_doc_go.parsers.base import ElementBudget, ParseInput, guarded
 
 _DROP_TAGS = ("script", "style", "noscript", "template")
@@ -99,7 +100,7 @@ _BLOCK_TAGS = (
 
 _WS = re.compile(r"\s+")
 # libxml2 drops everything after </html>, silently (browsers put it in the body).
-_HTML_END = re.compile(r"</html\s*>", re.IGNORECASE)
+_HTML_END = re.compile(rb"</html\s*>", re.IGNORECASE)
 _LANG_CLASS = re.compile(r"(?:^|\s)(?:language|lang)-([^\s]+)")
 
 _PARSER_OPTIONS: dict[str, Any] = {
@@ -205,6 +206,7 @@ class _Builder:
         self.root = ParsedNode(ElementType.ROOT)
         self.result = ParseResult(root=self.root)
         self.budget = ElementBudget(doc.limits)
+        self.max_depth = doc.limits.max_depth
         self.sections = Sections(self.root)
         self.slugger = Slugger()
         self.frames: list[_Frame] = [_Frame(None, _FLOW)]
@@ -241,12 +243,18 @@ class _Builder:
     def attach(self, node: ParsedNode, cell: bool = False) -> None:
         """Add a block to the innermost open block (after closing an implicit paragraph)."""
         self.boundary()
+        self.append(node, cell)
+
+    def append(self, node: ParsedNode, cell: bool = False) -> None:
+        """``attach`` once the boundary is done: spend, give it waiting anchors, add it."""
         if cell:
             self.budget.spend_cell()
         else:
             self.budget.spend()
-        self.claim_pending(node)
-        self.container(self.frames[-1]).children.append(node)
+        if self.pending:
+            self.claim_pending(node)
+        top = self.frames[-1].node
+        (top if top is not None else self.sections.parent).children.append(node)
 
     def open(self, node: ParsedNode, kind: int, implicit: bool = False, cell: bool = False) -> _Frame:
         self.attach(node, cell)
@@ -387,6 +395,9 @@ class _Builder:
                 self.link(el)
             self.element_anchors(el, tag, None)
             return None, True
+        simple = _SIMPLE_BLOCKS.get(tag)
+        if simple is not None:
+            return self.block(el, tag, simple[0], simple[1], simple[2], {})
         handler = _HANDLERS.get(tag)
         if handler is None:
             self.plain(el, tag)
@@ -402,28 +413,30 @@ class _Builder:
                 table.in_head = True
         self.element_anchors(el, tag, None)
 
-    def block(self, el: Any, tag: str, etype: ElementType, kind: int, **metadata: Any) -> tuple[_Frame | None, bool]:
+    def block(
+        self, el: Any, tag: str, etype: ElementType, kind: int, container: bool, metadata: dict[str, Any]
+    ) -> tuple[_Frame | None, bool]:
         """Open a block of ``etype``: a container past ``max_depth``, or a leaf one level deeper, opens nothing."""
         self.boundary()  # an implicit paragraph closes first: it is not the new block's parent
-        cell = etype is ElementType.TABLE_CELL
-        container = (kind != _TEXT and kind != _PRE) or cell or etype is ElementType.LIST_ITEM
-        depth = self.depth
-        if not self.budget.keeps(depth if container else depth - 1):
+        depth = len(self.frames) + self.sections.depth
+        if not container:
+            depth -= 1
+        if depth > self.max_depth and not self.budget.keeps(depth):
             self.plain(el, tag)
             return None, False
-        node = self.new_node(etype, el, **metadata)
+        node = ParsedNode(etype, metadata=metadata, location=self.location(el))
         self.element_anchors(el, tag, node)
-        return self.open(node, kind, cell=cell), False
-
-    def paragraph(self, el: Any, tag: str) -> tuple[_Frame | None, bool]:
-        return self.block(el, tag, ElementType.PARAGRAPH, _TEXT)
+        self.append(node, etype is ElementType.TABLE_CELL)
+        frame = _Frame(node, kind)
+        self.frames.append(frame)
+        return frame, False
 
     def heading(self, el: Any, tag: str) -> tuple[_Frame | None, bool]:
         level = _HEADINGS[tag]
         self.boundary()
         if len(self.frames) > 1 or not self.budget.keeps(self.sections.depth_for(level)):
             # Inside a block (or too deep to open a section): a leaf header.
-            return self.block(el, tag, ElementType.HEADER, _TEXT, level=level)
+            return self.block(el, tag, ElementType.HEADER, _TEXT, False, {"level": level})
         node = self.new_node(ElementType.HEADER, el, level=level)
         self.element_anchors(el, tag, node)
         self.budget.spend()
@@ -441,13 +454,7 @@ class _Builder:
                 metadata["start"] = int(start)
         if tag == "dl":
             metadata["definition"] = True
-        return self.block(el, tag, ElementType.LIST, _LIST, **metadata)
-
-    def list_item(self, el: Any, tag: str) -> tuple[_Frame | None, bool]:
-        return self.block(el, tag, ElementType.LIST_ITEM, _TEXT)
-
-    def table(self, el: Any, tag: str) -> tuple[_Frame | None, bool]:
-        return self.block(el, tag, ElementType.TABLE, _TABLE)
+        return self.block(el, tag, ElementType.LIST, _LIST, True, metadata)
 
     def row(self, el: Any, tag: str) -> tuple[_Frame | None, bool]:
         self.boundary()
@@ -463,7 +470,7 @@ class _Builder:
                 cells = [c.tag for c in el if c.tag in ("th", "td")]
                 header = bool(cells) and all(c == "th" for c in cells)
             table.rows += 1
-        return self.block(el, tag, ElementType.TABLE_HEADER if header else ElementType.TABLE_ROW, _ROW)
+        return self.block(el, tag, ElementType.TABLE_HEADER if header else ElementType.TABLE_ROW, _ROW, True, {})
 
     def cell(self, el: Any, tag: str) -> tuple[_Frame | None, bool]:
         metadata = {}
@@ -471,13 +478,10 @@ class _Builder:
             value = el.get(attr)
             if value and value.strip().isdigit() and int(value) > 1:
                 metadata[attr] = int(value)
-        return self.block(el, tag, ElementType.TABLE_CELL, _TEXT, **metadata)
+        return self.block(el, tag, ElementType.TABLE_CELL, _TEXT, True, metadata)
 
     def code(self, el: Any, tag: str) -> tuple[_Frame | None, bool]:
-        return self.block(el, tag, ElementType.CODE_BLOCK, _PRE, language=_language(el))
-
-    def quote(self, el: Any, tag: str) -> tuple[_Frame | None, bool]:
-        return self.block(el, tag, ElementType.BLOCKQUOTE, _FLOW)
+        return self.block(el, tag, ElementType.CODE_BLOCK, _PRE, False, {"language": _language(el)})
 
     def rule(self, el: Any, tag: str) -> tuple[_Frame | None, bool]:
         node = self.new_node(ElementType.HORIZONTAL_RULE, el)
@@ -585,14 +589,20 @@ class _Builder:
                 stack.append((_ENTER, child, None, False, wide))
 
 
+# Blocks without metadata: tag -> (type, frame kind, is a container).
+_SIMPLE_BLOCKS = {
+    "p": (ElementType.PARAGRAPH, _TEXT, False), "caption": (ElementType.PARAGRAPH, _TEXT, False),
+    "li": (ElementType.LIST_ITEM, _TEXT, True), "dt": (ElementType.LIST_ITEM, _TEXT, True),
+    "dd": (ElementType.LIST_ITEM, _TEXT, True), "table": (ElementType.TABLE, _TABLE, True),
+    "blockquote": (ElementType.BLOCKQUOTE, _FLOW, True),
+}  # fmt: skip
+
 _HANDLERS = {
-    "p": _Builder.paragraph, "caption": _Builder.paragraph,
     "h1": _Builder.heading, "h2": _Builder.heading, "h3": _Builder.heading,
     "h4": _Builder.heading, "h5": _Builder.heading, "h6": _Builder.heading,
     "ul": _Builder.listing, "ol": _Builder.listing, "dl": _Builder.listing, "menu": _Builder.listing,
-    "li": _Builder.list_item, "dt": _Builder.list_item, "dd": _Builder.list_item,
-    "table": _Builder.table, "tr": _Builder.row, "th": _Builder.cell, "td": _Builder.cell,
-    "pre": _Builder.code, "blockquote": _Builder.quote, "hr": _Builder.rule,
+    "tr": _Builder.row, "th": _Builder.cell, "td": _Builder.cell,
+    "pre": _Builder.code, "hr": _Builder.rule,
     "img": _Builder.img, "br": _Builder.line_break,
 }  # fmt: skip
 
@@ -616,16 +626,37 @@ def _is_noise(entry: Any) -> bool:
     )
 
 
-def _line_breaks(match: re.Match[str]) -> str:
-    return "\n" * match.group(0).count("\n")
+def _line_breaks(match: re.Match[bytes]) -> bytes:
+    return b"\n" * match.group(0).count(b"\n")
 
 
-def _load(text: str) -> tuple[Any, dict[str, Any]]:
+_local = threading.local()
+
+
+def _parser() -> Any:
+    """This thread's HTML parser: reusing one saves libxml2's set-up (a fifth of the parse)."""
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = lxml.etree.HTMLParser(encoding="utf-8", **_PARSER_OPTIONS)
+    return parser
+
+
+def _utf8(doc: ParseInput, source: SourceText) -> bytes:
+    """The document as UTF-8 for libxml2: its own bytes when they are plain UTF-8 (the common case)."""
+    decoded = source.decoded
+    if decoded.source == "utf-8" and not decoded.replaced:
+        data = doc.data
+    else:
+        data = source.text.encode("utf-8")
+    if b"</" in data:
+        data = _HTML_END.sub(_line_breaks, data)
+    return data
+
+
+def _load(data: bytes, text: str) -> tuple[Any, dict[str, Any]]:
     """The ``html`` root element (None when there is nothing) and the recovery metadata."""
-    parser = lxml.etree.HTMLParser(**_PARSER_OPTIONS)
-    if "</" in text:
-        text = _HTML_END.sub(_line_breaks, text)
-    html = lxml.etree.fromstring(text, parser)
+    parser = _parser()
+    html = lxml.etree.fromstring(data, parser)
     log = parser.error_log
     if not log:
         return html, {}
@@ -647,7 +678,7 @@ def _parse(doc: ParseInput) -> ParseResult:
     metadata = encoding_metadata(source.decoded)
     if not text.strip():
         return ParseResult(root=ParsedNode(ElementType.ROOT), metadata=metadata)
-    html, recovery = _load(text)
+    html, recovery = _load(_utf8(doc, source), text)
     if html is None:
         return ParseResult(root=ParsedNode(ElementType.ROOT), metadata=metadata)
     lxml.etree.strip_elements(html, *_DROP_TAGS, with_tail=False)
