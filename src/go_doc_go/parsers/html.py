@@ -240,10 +240,10 @@ class _Builder:
     def new_node(self, etype: ElementType, el: Any, **metadata: Any) -> ParsedNode:
         return ParsedNode(etype, metadata=metadata, location=self.location(el))
 
-    def attach(self, node: ParsedNode, cell: bool = False) -> None:
+    def attach(self, node: ParsedNode) -> None:
         """Add a block to the innermost open block (after closing an implicit paragraph)."""
         self.boundary()
-        self.append(node, cell)
+        self.append(node)
 
     def append(self, node: ParsedNode, cell: bool = False) -> None:
         """``attach`` once the boundary is done: spend, give it waiting anchors, add it."""
@@ -256,8 +256,8 @@ class _Builder:
         top = self.frames[-1].node
         (top if top is not None else self.sections.parent).children.append(node)
 
-    def open(self, node: ParsedNode, kind: int, implicit: bool = False, cell: bool = False) -> _Frame:
-        self.attach(node, cell)
+    def open(self, node: ParsedNode, kind: int, implicit: bool = False) -> _Frame:
+        self.attach(node)
         frame = _Frame(node, kind, implicit)
         self.frames.append(frame)
         return frame
