@@ -48,6 +48,8 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]
 #: A leading XML declaration (whitespace before it is tolerated and kept as newlines).
 _LEADING_DECL = re.compile(r"^(\s*)(<\?xml(?=\s)[^>]*?\?>)")
 _DECL_ENCODING = re.compile(r"""\s+encoding\s*=\s*(?:"[^"]*"|'[^']*')""")
+#: What lxml refuses on ``str`` (its own test), for declarations too broken for the above.
+_LXML_REFUSES = re.compile(r"""^(<\?xml[^>]+?)\s+encoding\s*=\s*["'][^"']*["']""")
 _IBM_NUMBER = re.compile(r"^(?:ibm|cp)[-_]?0*(\d+)$")
 #: Labels browsers read as windows-1252 (their codec names in Python).
 _HTML_AS_CP1252 = frozenset(("iso8859-1", "ascii"))
@@ -99,10 +101,12 @@ def strip_declaration(text: str) -> str:
     it, so the root element stays on its line.
     """
     match = _LEADING_DECL.match(text)
-    if match is None:
-        return text
-    space, decl = match.group(1), match.group(2)
-    return _DECL_ENCODING.sub("", decl, count=1) + space + text[match.end() :]
+    if match is not None:
+        space, decl = match.group(1), match.group(2)
+        text = _DECL_ENCODING.sub("", decl, count=1) + space + text[match.end() :]
+    if text.startswith("<?xml"):
+        text = _LXML_REFUSES.sub(r"\1", text, count=1)
+    return text
 
 
 def read_xml(doc: ParseInput) -> SourceText:

@@ -26,7 +26,8 @@ and ``first_error: {"message", "line"}`` of the strict parse):
    entities the document declares; other undefined entity references, a bare
    ``&`` or ``<`` are escaped so they stay in the text literally; characters
    XML 1.0 forbids (C0 controls) become U+FFFD (form feed and vertical tab a
-   space). CDATA sections, comments and processing instructions are left alone;
+   space); a broken XML declaration is dropped. CDATA sections, comments and
+   processing instructions are left alone;
 3. then libxml2's recover mode (``recovery: "recover"``): unclosed and
    mismatched tags are closed where libxml2 decides. When content sits outside
    a single root (several top-level elements, text around them), the document
@@ -103,6 +104,8 @@ _REPAIRABLE = re.compile(
     r"|(?P<control>[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff])",
     re.S,
 )
+# An XML declaration libxml2 accepts (its encoding was already removed, see _lxml_input).
+_GOOD_DECLARATION = re.compile(r"""<\?xml\s+version\s*=\s*(["'])[0-9.]+\1(?:\s+standalone\s*=\s*(["'])(?:yes|no)\2)?\s*\?>""")
 _DECLARED_ENTITY = re.compile(r"<!ENTITY\s+([^\s%]\S*)")
 # Before the root element: whitespace, PIs, comments, the DOCTYPE.
 _PROLOG = re.compile(r"(?:\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE(?:[^\[>]|\[.*?\])*>)*", re.S)
@@ -200,6 +203,10 @@ def _unrecoverable(path: str, first: dict[str, Any] | None) -> ParseError:
 
 def _repair(text: str) -> str:
     """The text repairs of recovery step 2, in one pass (CDATA, comments and PIs untouched)."""
+    if text.startswith("<?xml") and not _GOOD_DECLARATION.match(text):
+        # A broken XML declaration stops even libxml2's recover mode: drop it (lines kept).
+        end = text.find(">") + 1 or len(text)
+        text = "\n" * text.count("\n", 0, end) + text[end:]
     declared = set(_DECLARED_ENTITY.findall(text)) if "<!ENTITY" in text else set()
 
     def repair(match: re.Match[str]) -> str:

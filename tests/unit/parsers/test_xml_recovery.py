@@ -173,3 +173,12 @@ def test_xxe_on_the_recovery_path_never_reads_the_file(tmp_path):
             continue
         assert result.metadata["recovered"] is True
         assert "TOP-SECRET" not in everything(result)
+
+
+def test_a_broken_declaration_does_not_cost_the_document():
+    # libxml2's recover mode gives up on the whole document for these.
+    for declaration in ('<?xml version="1.0" encoding="utf-8"? >', '<?xml vers\x00ion="1.0"?>', "<?xml?>"):
+        result = run(declaration + "\n<r>\n<p>kept</p></r>")
+        assert result.root.children[0].text == "kept", declaration
+        assert result.root.children[0].children[0].location["line_start"] == 3
+        assert result.metadata["recovered"] is True
