@@ -72,6 +72,8 @@ class _Section:
     context: str
     #: Blocks (str), tables (_Table) and subsections (_Section), in document order.
     items: list[object] = field(default_factory=list)
+    #: Characters of the whole subtree as ``_render`` writes it (computed once, bottom up).
+    size: int = 0
 
 
 @dataclass(slots=True)
@@ -94,15 +96,15 @@ def build_units(
         return []
     if granularity == "element":
         return _element_units(elements, window_chars, title)
-    root = _section_tree(elements, title)
+    root = _section_tree(elements, title, window_chars // 2)
     if granularity == "block":
         return _block_units(elements[0].doc_id, root, window_chars)
     if granularity != "section":
         raise ValueError(f"unknown granularity {granularity!r} (known: {', '.join(GRANULARITIES)})")
     units: list[Unit] = []
     doc_id = elements[0].doc_id
-    full = _render(root)
-    if full and _fits(root.context, full, window_chars):
+    if root.size and _fits(root.context, root.size, window_chars):
+        full = _render(root)
         units.append(_unit(doc_id, root.element_id, "document", 0, root.context, full, window_chars))
         return units
     stack: list[_Section] = [root]
@@ -116,14 +118,19 @@ def build_units(
 # ---------------------------------------------------------------- the section tree
 
 
-def _section_tree(elements: Sequence[Element], title: str | None) -> _Section:
-    """Sections, blocks and tables from the flat element list (one pass, no recursion)."""
+def _section_tree(elements: Sequence[Element], title: str | None, context_cap: int) -> _Section:
+    """Sections, blocks and tables from the flat element list (one pass, no recursion).
+
+    Header paths are capped at ``context_cap`` characters (their innermost end
+    is kept), so a document nested thousands deep costs linear time.
+    """
     children: dict[str, list[Element]] = {}
     for element in elements:
         if element.parent_id is not None:
             children.setdefault(element.parent_id, []).append(element)
     first = elements[0]
-    root = _Section(first.element_id, None, (title or "").strip())
+    root = _Section(first.element_id, None, (title or "").strip()[:context_cap])
+    sections = [root]
     section_of: dict[str, _Section] = {first.element_id: root}
     taken: set[str] = set()
     for element in elements[1:]:
@@ -136,8 +143,9 @@ def _section_tree(elements: Sequence[Element], title: str | None) -> _Section:
         if element.element_type == "header":
             heading = element.text.strip()
             context = PATH_SEPARATOR.join(p for p in (owner.context if owner.heading else "", heading) if p)
-            section = _Section(element.element_id, heading, context or owner.context)
+            section = _Section(element.element_id, heading, (context or owner.context)[-context_cap:])
             owner.items.append(section)
+            sections.append(section)
             section_of[element.element_id] = section
             continue
         if element.element_type == "table":
@@ -153,7 +161,23 @@ def _section_tree(elements: Sequence[Element], title: str | None) -> _Section:
         if text and (not owner.items or owner.items[-1] != text):
             owner.items.append(text)  # a label (a JSON object's keys...); its children follow
         section_of[element.element_id] = owner
+    for section in reversed(sections):  # children were created after their parents
+        section.size = _own_size(section)
     return root
+
+
+def _own_size(section: _Section) -> int:
+    """``len(_render(section))`` from the sizes of its subsections (each already known)."""
+    size = 0
+    for item in section.items:
+        if isinstance(item, str):
+            size += len(item) + 1
+        elif isinstance(item, _Table):
+            size += sum(len(row) + 1 for row in item.rows)
+        else:
+            assert isinstance(item, _Section)
+            size += (len(item.heading) + 1 if item.heading else 0) + item.size + (1 if item.size else 0)
+    return max(0, size - 1)
 
 
 def _covers(element: Element, kids: Sequence[Element]) -> bool:
@@ -210,9 +234,9 @@ def _render(section: _Section) -> str:
 
 def _emit_section(doc_id: str, section: _Section, window: int, units: list[Unit]) -> list[_Section]:
     """Units for one section; returns the subsections still to visit (those that did not fit here)."""
-    full = _render(section)
     kind = "section" if section.heading is not None else "root"
-    if section.heading is not None and _fits(section.context, full, window):
+    if section.heading is not None and section.size and _fits(section.context, section.size, window):
+        full = _render(section)
         units.append(_unit(doc_id, section.element_id, kind, 0, section.context, full, window))
         return []
     own = [item for item in section.items if isinstance(item, str)]
@@ -270,8 +294,8 @@ def _unit(doc_id: str, element_id: str, kind: str, chunk: int, context: str, tex
     return Unit(element_id, doc_id, kind, chunk, context, text, embed[:window])
 
 
-def _fits(context: str, text: str, window: int) -> bool:
-    return len(context[: window // 2]) + 1 + len(text) <= window
+def _fits(context: str, size: int, window: int) -> bool:
+    return len(context[: window // 2]) + 1 + size <= window
 
 
 def _budget(context: str, window: int) -> int:
