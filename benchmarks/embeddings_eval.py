@@ -12,6 +12,7 @@ units (``go_doc_go.embeddings.units``). Three rankings of the units per query:
 
 * ``fts``: BM25 of SQLite FTS5 (porter stemmer) over the same embedded texts, the
   query's words OR-ed (an AND of paraphrased words finds almost nothing);
+  ``fts_unicode61`` is the same without the stemmer, as the store's ``elements_fts``;
 * ``vector``: cosine similarity with the provider's vectors (exact numpy top-k);
 * ``hybrid``: reciprocal rank fusion (k = 60) of the two top-100 lists.
 
@@ -71,9 +72,9 @@ def load_units(granularity: str, window: int) -> list[Unit]:
 # ---------------------------------------------------------------- rankings
 
 
-def fts_rankings(units: list[Unit], queries: list[Query]) -> list[list[int]]:
+def fts_rankings(units: list[Unit], queries: list[Query], tokenize: str = "porter unicode61") -> list[list[int]]:
     db = sqlite3.connect(":memory:")
-    db.execute("CREATE VIRTUAL TABLE u USING fts5(text, tokenize = 'porter unicode61')")
+    db.execute(f"CREATE VIRTUAL TABLE u USING fts5(text, tokenize = '{tokenize}')")
     db.executemany("INSERT INTO u (rowid, text) VALUES (?, ?)", ((i, u.embed_text) for i, u in enumerate(units)))
     out = []
     for query in queries:
@@ -131,11 +132,13 @@ def evaluate(providers: list[str], granularities: list[str], window: int | None)
             size = window or provider.window_chars
             units = load_units(granularity, size)
             fts = fts_rankings(units, queries)
+            plain = fts_rankings(units, queries, "unicode61")  # the store's elements_fts has no stemmer
             vec, seconds = vector_rankings(provider, units, queries)
             hybrid = [[key for key, _ in rrf([f, v], limit=DEPTH)] for f, v in zip(fts, vec, strict=True)]
             row = {"provider": name, "model": provider.model, "granularity": granularity, "window": size,
                    "units": len(units), "embed_seconds": round(seconds, 2),
-                   "fts": score(fts, units, queries), "vector": score(vec, units, queries),
+                   "fts": score(fts, units, queries), "fts_unicode61": score(plain, units, queries),
+                   "vector": score(vec, units, queries),
                    "hybrid": score(hybrid, units, queries)}  # fmt: skip
             results.append(row)
             print(_line(row), flush=True)
@@ -144,7 +147,7 @@ def evaluate(providers: list[str], granularities: list[str], window: int | None)
 
 def _line(row: dict) -> str:
     parts = [f"{row['provider']:<22} {row['granularity']:<8} w={row['window']:<5} units={row['units']:<5}"]
-    for kind in ("fts", "vector", "hybrid"):
+    for kind in ("fts", "fts_unicode61", "vector", "hybrid"):
         m = row[kind]
         parts.append(f"{kind} R@5 {m['recall@5']:.3f} MRR {m['mrr']:.3f} sec@5 {m['sec@5']:.3f}")
     return " | ".join(parts)
