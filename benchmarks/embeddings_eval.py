@@ -14,7 +14,8 @@ units (``go_doc_go.embeddings.units``). Three rankings of the units per query:
   query's words OR-ed (an AND of paraphrased words finds almost nothing);
   ``fts_unicode61`` is the same without the stemmer, as the store's ``elements_fts``;
 * ``vector``: cosine similarity with the provider's vectors (exact numpy top-k);
-* ``hybrid``: reciprocal rank fusion (k = 60) of the two top-100 lists.
+* ``hybrid``: reciprocal rank fusion (k = 60) of the two top-100 lists
+  (``hybrid_unicode61``: with the unstemmed full text).
 
 Metrics, over distinct documents in rank order: recall@5 (the expected document
 is among the first 5) and MRR (1/rank of the expected document, 0 past 100);
@@ -135,11 +136,13 @@ def evaluate(providers: list[str], granularities: list[str], window: int | None)
             plain = fts_rankings(units, queries, "unicode61")  # the store's elements_fts has no stemmer
             vec, seconds = vector_rankings(provider, units, queries)
             hybrid = [[key for key, _ in rrf([f, v], limit=DEPTH)] for f, v in zip(fts, vec, strict=True)]
+            hybrid_plain = [[key for key, _ in rrf([f, v], limit=DEPTH)] for f, v in zip(plain, vec, strict=True)]
             row = {"provider": name, "model": provider.model, "granularity": granularity, "window": size,
                    "units": len(units), "embed_seconds": round(seconds, 2),
                    "fts": score(fts, units, queries), "fts_unicode61": score(plain, units, queries),
                    "vector": score(vec, units, queries),
-                   "hybrid": score(hybrid, units, queries)}  # fmt: skip
+                   "hybrid": score(hybrid, units, queries),
+                   "hybrid_unicode61": score(hybrid_plain, units, queries)}  # fmt: skip
             results.append(row)
             print(_line(row), flush=True)
     return results
@@ -147,7 +150,7 @@ def evaluate(providers: list[str], granularities: list[str], window: int | None)
 
 def _line(row: dict) -> str:
     parts = [f"{row['provider']:<22} {row['granularity']:<8} w={row['window']:<5} units={row['units']:<5}"]
-    for kind in ("fts", "fts_unicode61", "vector", "hybrid"):
+    for kind in ("fts", "fts_unicode61", "vector", "hybrid", "hybrid_unicode61"):
         m = row[kind]
         parts.append(f"{kind} R@5 {m['recall@5']:.3f} MRR {m['mrr']:.3f} sec@5 {m['sec@5']:.3f}")
     return " | ".join(parts)
