@@ -74,8 +74,29 @@ class ParsersConfig(_Section):
 
 
 class EmbeddingConfig(_Section):
+    """Which model embeds retrieval units (see docs/embeddings.md).
+
+    ``enabled: true`` alone selects the offline default provider and model. The
+    HTTP provider reads its base URL and key from the environment variables
+    named here, so neither is ever part of the config snapshot.
+    """
+
     enabled: bool = False
+    #: None: the offline default (``go_doc_go.embeddings.DEFAULT_PROVIDER``).
+    provider: Literal["onnx", "sentence-transformers", "model2vec", "openai"] | None = None
+    #: None: the provider's default model.
     model: str | None = None
+    batch_size: int = Field(default=64, gt=0)
+    #: Checked against the model's output size (an HTTP model may be asked for fewer).
+    dimensions: int | None = Field(default=None, gt=0)
+    #: Input window in characters (None: the model's own window, about 4 characters a token).
+    window_chars: int | None = Field(default=None, gt=0)
+    #: HTTP provider: names of the environment variables holding the base URL and the key.
+    base_url_env: str = "GO_DOC_GO_EMBEDDING_BASE_URL"
+    api_key_env: str = "GO_DOC_GO_EMBEDDING_API_KEY"
+    #: HTTP provider: seconds per request, and retries on 429 / 5xx / connection errors.
+    timeout: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=5, ge=0)
 
 
 class ProcessingConfig(_Section):
