@@ -262,13 +262,23 @@ def document_complete_many(
     leases: Sequence[Lease],
     session_id: int | None,
     content_hashes: Sequence[str | None] | None = None,
+    outcomes: Sequence[str | None] | None = None,
 ) -> set[LeaseKey]:
     """Keys of the leases this statement completed. Run ``document_completed_by`` for the rest."""
-    by_token = {}
-    if content_hashes is not None:
-        by_token = {str(x.lease_token): h for x, h in zip(leases, content_hashes, strict=True) if h is not None}
-    params = {**_pairs(leases), "content_hashes": Jsonb(by_token), "session_id": session_id}
+    params = {
+        **_pairs(leases),
+        "content_hashes": Jsonb(_by_token(leases, content_hashes)),
+        "outcomes": Jsonb(_by_token(leases, outcomes)),
+        "session_id": session_id,
+    }
     return {(q, t) for q, t in conn.execute(_Q["document_complete_many"], params)}
+
+
+def _by_token(leases: Sequence[Lease], values: Sequence[str | None] | None) -> dict[str, str]:
+    """``{"token": value}``: looked up per row by its lease token (a jsonb binary search)."""
+    if values is None:
+        return {}
+    return {str(x.lease_token): v for x, v in zip(leases, values, strict=True) if v is not None}
 
 
 def document_completed_by(conn: Connection, *, leases: Sequence[Lease]) -> set[LeaseKey]:
@@ -292,12 +302,16 @@ def document_fail(
     request_id: int,
     session_id: int | None = None,
     permanent: bool = False,
+    error_type: str | None = None,
+    traceback: str | None = None,
 ) -> tuple[str, Any] | None:
     """``(new_state, scheduled_for)``, or None when the lease was no longer current."""
     params = {
         "queue_id": queue_id,
         "lease_token": lease_token,
         "error": error,
+        "error_type": error_type,
+        "traceback": traceback,
         "stage": stage,
         "delay": float(delay),
         "max_retries": max_retries,
@@ -419,3 +433,15 @@ def queue_vacuum(conn: Connection, *, lock_key: int) -> bool:
     finally:
         conn.execute(_Q["queue_vacuum_unlock"], {"key": lock_key})
     return True
+
+
+def run_record_discovery(
+    conn: Connection, *, run_id: str, incomplete_sources: Sequence[str], stats: dict[str, Any]
+) -> None:
+    params = {"run_id": run_id, "incomplete_sources": Jsonb(list(incomplete_sources)), "stats": Jsonb(stats)}
+    conn.execute(_Q["run_record_discovery"], params)
+
+
+def run_record_post_processing(conn: Connection, *, run_id: str, term: int, result: dict[str, Any]) -> bool:
+    params = {"run_id": run_id, "term": term, "result": Jsonb(result)}
+    return conn.execute(_Q["run_record_post_processing"], params).fetchone() is not None

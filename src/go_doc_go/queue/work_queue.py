@@ -327,10 +327,13 @@ class WorkQueue:
         leases: Sequence[Lease],
         *,
         content_hashes: Sequence[str | None] | None = None,
+        outcomes: Sequence[str | None] | None = None,
         conn: Connection | None = None,
         deadline: float | None = None,
     ) -> CompleteResult:
         """Complete documents in one statement. Pass ``conn`` to commit with your own writes.
+
+        ``outcomes`` records what each completion did (``processed``, ``unchanged``, ``vanished``).
 
         With ``conn`` inside a transaction the result is ``pending``: the
         completed leases stay held until ``confirm(result)`` after your commit
@@ -338,14 +341,21 @@ class WorkQueue:
         """
         if not leases:
             return CompleteResult()
-        unique: dict[LeaseKey, tuple[Lease, str | None]] = {}
+        unique: dict[LeaseKey, tuple[Lease, str | None, str | None]] = {}
         for i, lease in enumerate(leases):
-            unique.setdefault(lease.key, (lease, content_hashes[i] if content_hashes is not None else None))
-        batch = [lease for lease, _ in unique.values()]
-        hashes = [digest for _, digest in unique.values()]
+            unique.setdefault(lease.key, (
+                lease,
+                content_hashes[i] if content_hashes is not None else None,
+                outcomes[i] if outcomes is not None else None,
+            ))
+        batch = [lease for lease, _, _ in unique.values()]
+        hashes = [digest for _, digest, _ in unique.values()]
+        done_how = [outcome for _, _, outcome in unique.values()]
 
         def write(c: Connection) -> set[LeaseKey]:
-            done = repository.document_complete_many(c, leases=batch, session_id=self.session_id, content_hashes=hashes)
+            done = repository.document_complete_many(
+                c, leases=batch, session_id=self.session_id, content_hashes=hashes, outcomes=done_how
+            )
             rest = [lease for lease in batch if lease.key not in done]
             if rest:  # ours already? (a retry after a lost reply, or a concurrent repeat)
                 done |= repository.document_completed_by(c, leases=rest)
@@ -395,12 +405,15 @@ class WorkQueue:
         *,
         stage: str = "process",
         permanent: bool = False,
+        error_type: str | None = None,
+        traceback: str | None = None,
         conn: Connection | None = None,
         deadline: float | None = None,
     ) -> FailResult:
         """Record a failure: retry with backoff, or dead letter after ``max_retries`` (or if permanent).
 
-        The error text is scrubbed of credentials before it is stored. Pass
+        ``error_type`` is the exception class, ``traceback`` the traceback of an
+        unexpected error; all texts are scrubbed of credentials before they are stored. Pass
         ``conn`` to commit the failure with your own writes (``pending`` as in
         ``complete_many``). Raises ``LeaseLostError`` if the lease is no longer this caller's.
         """
@@ -420,6 +433,8 @@ class WorkQueue:
                 permanent=permanent,
                 request_id=request_id,
                 session_id=self.session_id,
+                error_type=error_type,
+                traceback=scrub(traceback) if traceback else None,
             )
 
         def again(c: Connection) -> tuple[str, datetime] | None:
@@ -508,9 +523,13 @@ class QueueTransaction:
         return self.queue.add_many(documents, conn=self.conn)
 
     def complete_many(
-        self, leases: Sequence[Lease], *, content_hashes: Sequence[str | None] | None = None
+        self,
+        leases: Sequence[Lease],
+        *,
+        content_hashes: Sequence[str | None] | None = None,
+        outcomes: Sequence[str | None] | None = None,
     ) -> CompleteResult:
-        result = self.queue.complete_many(leases, content_hashes=content_hashes, conn=self.conn)
+        result = self.queue.complete_many(leases, content_hashes=content_hashes, outcomes=outcomes, conn=self.conn)
         self.results.append(result)
         return result
 
@@ -519,7 +538,17 @@ class QueueTransaction:
         self.results.append(result)
         return result
 
-    def fail(self, lease: Lease, error: str, *, stage: str = "process", permanent: bool = False) -> FailResult:
-        result = self.queue.fail(lease, error, stage=stage, permanent=permanent, conn=self.conn)
+    def fail(
+        self,
+        lease: Lease,
+        error: str,
+        *,
+        stage: str = "process",
+        permanent: bool = False,
+        error_type: str | None = None,
+        traceback: str | None = None,
+    ) -> FailResult:
+        result = self.queue.fail(lease, error, stage=stage, permanent=permanent, error_type=error_type,
+                                 traceback=traceback, conn=self.conn)
         self.results.append(result)
         return result

@@ -231,6 +231,8 @@ UPDATE document_queue d
                               || coalesce(d.worker_id, '?')
                          ELSE 'lease expired: worker ' || coalesce(d.worker_id, '?') || ' stopped renewing it' END,
        error_stage = CASE WHEN expired.timed_out THEN 'timeout' ELSE 'lease' END,
+       error_type = CASE WHEN expired.timed_out THEN 'AttemptTimeout' ELSE 'LeaseExpired' END,
+       last_traceback = NULL,
        error_history = d.error_history || jsonb_build_object(
            'attempt', d.attempts, 'kind', CASE WHEN expired.timed_out THEN 'timeout' ELSE 'crash' END,
            'stage', CASE WHEN expired.timed_out THEN 'timeout' ELSE 'lease' END, 'worker_id', d.worker_id,
@@ -314,9 +316,10 @@ SELECT d.queue_id, d.lease_token, d.state, d.queue_id IN (SELECT queue_id FROM e
 WITH done AS (
     UPDATE document_queue d
        SET state = 'completed', completed_at = now(), lease_expires_at = NULL, attempt_deadline = NULL,
-           updated_at = now(), last_error = NULL, error_stage = NULL,
+           updated_at = now(), last_error = NULL, error_stage = NULL, error_type = NULL, last_traceback = NULL,
            -- {"token": "hash"}: a jsonb object lookup is a binary search, not a scan of an array
-           content_hash = coalesce(%(content_hashes)s::jsonb ->> d.lease_token::text, d.content_hash)
+           content_hash = coalesce(%(content_hashes)s::jsonb ->> d.lease_token::text, d.content_hash),
+           outcome = %(outcomes)s::jsonb ->> d.lease_token::text
      WHERE d.queue_id = ANY(%(queue_ids)s::bigint[])
        AND d.lease_token = ANY(%(lease_tokens)s::bigint[])
        AND coalesce(d.state, '') = 'processing'  -- opaque on purpose: primary key lookups, not the lease index
@@ -348,9 +351,12 @@ WITH failed AS (
            request_id = %(request_id)s,
            last_error = %(error)s,
            error_stage = %(stage)s,
+           error_type = %(error_type)s,
+           last_traceback = %(traceback)s,
            error_history = error_history || jsonb_build_object(
                'attempt', attempts, 'kind', 'failure', 'stage', %(stage)s::text, 'worker_id', worker_id,
-               'error', %(error)s::text, 'at', now()),
+               'error', %(error)s::text, 'error_type', %(error_type)s::text, 'permanent', %(permanent)s::boolean,
+               'at', now()),
            updated_at = now()
      WHERE queue_id = %(queue_id)s AND lease_token = %(lease_token)s
        AND coalesce(state, '') = 'processing'  -- opaque on purpose: primary key lookup, not the lease index
@@ -478,3 +484,15 @@ SELECT pg_advisory_unlock(%(key)s);
 -- name: queue_vacuum
 -- Remove dead rows (above all the dead entries at the head of the claim index) and refresh statistics.
 VACUUM (SKIP_LOCKED, TRUNCATE false, ANALYZE) document_queue;
+
+-- name: run_record_discovery
+-- Discovery of the current pass finished: which sources were listed incompletely, and what it saw.
+UPDATE processing_runs
+   SET incomplete_sources = %(incomplete_sources)s, discovery_stats = %(stats)s, updated_at = now()
+ WHERE run_id = %(run_id)s;
+
+-- name: run_record_post_processing
+-- What the post-processing steps changed; only the current leader term may write it.
+UPDATE processing_runs SET post_processing = %(result)s, updated_at = now()
+ WHERE run_id = %(run_id)s AND leader_term = %(term)s
+RETURNING run_id;

@@ -28,7 +28,13 @@ CREATE TABLE processing_runs (
     leader_expires_at   timestamptz,
     -- The discovery lease: who queues the documents of the current pass, until when.
     discovery_holder    text,
-    discovery_expires_at timestamptz
+    discovery_expires_at timestamptz,
+    -- Sources whose listing in this pass was incomplete: their documents are not removed.
+    incomplete_sources  jsonb NOT NULL DEFAULT '[]'::jsonb,
+    -- What discovery saw (documents listed, paths skipped with their reasons, a bounded sample).
+    discovery_stats     jsonb NOT NULL DEFAULT '{}'::jsonb,
+    -- What the pass's post-processing steps changed, by step name.
+    post_processing     jsonb NOT NULL DEFAULT '{}'::jsonb
 );
 
 -- Every claim draws a fresh token from here: it is the lease's identity.
@@ -71,6 +77,12 @@ CREATE TABLE document_queue (
     attempt_deadline    timestamptz,
     -- Client id of the last claim, fail or release: a retried request recognises its own effect.
     request_id          bigint,
+    -- The failure's exception class and the traceback of an unexpected error.
+    error_type          text,
+    last_traceback      text,
+    -- What a completion did: processed, unchanged, or vanished (gone from its source when claimed).
+    outcome             text
+        CONSTRAINT document_queue_outcome_check CHECK (outcome IN ('processed', 'unchanged', 'vanished')),
     CONSTRAINT document_queue_identity_key UNIQUE (run_id, source_name, doc_id)
 ) WITH (
     -- Every claim leaves a dead entry at the head of the claim index; vacuum early and often.
