@@ -107,6 +107,10 @@ class ProcessingConfig(_Section):
 class WorkQueueConfig(_Section):
     """Seconds throughout. Defaults are the ones users of the original plan expect."""
 
+    #: The PostgreSQL database of the work queue; default: the store's (``storage.uri``). With
+    #: the store in the same database a document's rows and its completion commit together;
+    #: in a separate one the store write is an idempotent replace committed first.
+    uri: str | None = None
     claim_timeout: float = Field(default=300, gt=0)
     heartbeat_interval: float = Field(default=30, gt=0)
     max_retries: int = Field(default=3, ge=0)

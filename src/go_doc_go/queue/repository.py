@@ -269,6 +269,7 @@ def document_complete_many(
         **_pairs(leases),
         "content_hashes": Jsonb(_by_token(leases, content_hashes)),
         "outcomes": Jsonb(_by_token(leases, outcomes)),
+        "depths": Jsonb({str(x.lease_token): x.link_depth for x in leases}),
         "session_id": session_id,
     }
     return {(q, t) for q, t in conn.execute(_Q["document_complete_many"], params)}
@@ -445,3 +446,14 @@ def run_record_discovery(
 def run_record_post_processing(conn: Connection, *, run_id: str, term: int, result: dict[str, Any]) -> bool:
     params = {"run_id": run_id, "term": term, "result": Jsonb(result)}
     return conn.execute(_Q["run_record_post_processing"], params).fetchone() is not None
+
+
+def run_pass_summary(conn: Connection, *, run_id: str) -> dict[tuple[str, str | None], int]:
+    """``{(state, outcome): documents}`` of the run's current pass."""
+    return {(state, outcome): n for state, outcome, n in conn.execute(_Q["run_pass_summary"], {"run_id": run_id})}
+
+
+def run_pass_failures(conn: Connection, *, run_id: str, limit: int = 1000) -> list[dict[str, Any]]:
+    cur = conn.execute(_Q["run_pass_failures"], {"run_id": run_id, "limit": limit})
+    names = [c.name for c in cur.description or ()]
+    return [dict(zip(names, row)) for row in cur]

@@ -51,3 +51,42 @@ def test_post_processing_results_are_written_only_by_the_current_term(new_run, p
     row = pg_conn.execute("SELECT incomplete_sources, discovery_stats, post_processing FROM processing_runs "
                           "WHERE run_id = %s", (coordinator.run_id,)).fetchone()
     assert row == (["b"], {"listed": 3}, {"remove_vanished": 2})
+
+
+def test_a_shorter_path_to_a_completed_document_queues_it_again(new_run) -> None:
+    coordinator, queue = new_run()
+    queue.add_many([NewDocument("s", "x", "x.md", link_depth=2, parent_doc_id="far")])
+    [lease] = queue.claim(1)
+    queue.complete_many([lease])
+    queue.add_many([NewDocument("s", "x", "x.md", link_depth=1, parent_doc_id="near")])
+    [again] = queue.claim(1)
+    assert (again.doc_id, again.link_depth, again.parent_doc_id) == ("x", 1, "near")
+    queue.add_many([NewDocument("s", "x", "x.md", link_depth=2, parent_doc_id="far")])
+    queue.complete_many([again])
+    assert queue.claim(1) == [], "a longer path changes nothing"
+
+
+def test_a_shorter_path_found_while_leased_processes_it_once_more(new_run) -> None:
+    coordinator, queue = new_run()
+    queue.add_many([NewDocument("s", "x", "x.md", link_depth=2)])
+    [lease] = queue.claim(1)
+    queue.add_many([NewDocument("s", "x", "x.md", link_depth=1)])
+    result = queue.complete_many([lease])
+    assert result.completed == [lease]
+    [again] = queue.claim(1)
+    assert again.link_depth == 1
+
+
+def test_a_new_leader_takes_over_post_processing_of_a_dead_one(new_run, pg_pool, pg_conn) -> None:
+    from go_doc_go.queue.leader import LeaderLease
+
+    coordinator, queue = new_run()
+    coordinator.discovery_done()
+    first = LeaderLease(pg_pool, coordinator.run_id, "first", ttl=0.5)
+    assert coordinator.begin_post_processing(first.attempt())
+    pg_conn.execute("UPDATE processing_runs SET leader_expires_at = now() - interval '1 s' WHERE run_id = %s",
+                    (coordinator.run_id,))  # the first leader died: its lease lapsed
+    second = LeaderLease(pg_pool, coordinator.run_id, "second", ttl=30)
+    term = second.attempt()
+    assert term is not None and coordinator.begin_post_processing(term)
+    assert coordinator.complete(term) and coordinator.get().status == "completed"

@@ -90,8 +90,9 @@ SELECT (SELECT count(*) FROM document_queue
 
 -- name: run_begin_post_processing
 -- active -> post_processing, only for the current leader term, after discovery, with nothing left to do.
+-- A run already in post_processing is taken over by a new term (its old leader died mid-way).
 UPDATE processing_runs r SET status = 'post_processing', updated_at = now()
- WHERE r.run_id = %(run_id)s AND r.status = 'active' AND r.discovery_done_at IS NOT NULL
+ WHERE r.run_id = %(run_id)s AND r.status IN ('active', 'post_processing') AND r.discovery_done_at IS NOT NULL
    AND r.leader_term = %(term)s AND r.leader_expires_at > now()
    AND NOT EXISTS (SELECT 1 FROM document_queue d
                     WHERE d.run_id = r.run_id AND d.state IN ('pending', 'scheduled', 'retry', 'processing'))
@@ -184,7 +185,11 @@ ON CONFLICT (run_id, source_name, doc_id) DO UPDATE
        parent_doc_id = CASE WHEN d.pass_number < excluded.pass_number OR excluded.link_depth < d.link_depth
                             THEN excluded.parent_doc_id ELSE d.parent_doc_id END,
        pass_number = excluded.pass_number,
-       state = CASE WHEN d.pass_number < excluded.pass_number THEN excluded.state ELSE d.state END,
+       -- Reached again by a shorter path after it completed: process it again (cheap, its bytes are
+       -- unchanged) so its links are followed from the smaller depth, as single mode does.
+       state = CASE WHEN d.pass_number < excluded.pass_number THEN excluded.state
+                    WHEN d.state = 'completed' AND excluded.link_depth < d.link_depth THEN 'pending'
+                    ELSE d.state END,
        priority = CASE WHEN d.pass_number < excluded.pass_number THEN excluded.priority ELSE d.priority END,
        scheduled_for = CASE WHEN d.pass_number < excluded.pass_number THEN excluded.scheduled_for
                             ELSE d.scheduled_for END,
@@ -315,11 +320,15 @@ SELECT d.queue_id, d.lease_token, d.state, d.queue_id IN (SELECT queue_id FROM e
 -- Complete documents whose lease is current, keyed by (queue_id, lease_token); count them in a row of our own.
 WITH done AS (
     UPDATE document_queue d
-       SET state = 'completed', completed_at = now(), lease_expires_at = NULL, attempt_deadline = NULL,
+       SET completed_at = now(), lease_expires_at = NULL, attempt_deadline = NULL,
            updated_at = now(), last_error = NULL, error_stage = NULL, error_type = NULL, last_traceback = NULL,
            -- {"token": "hash"}: a jsonb object lookup is a binary search, not a scan of an array
            content_hash = coalesce(%(content_hashes)s::jsonb ->> d.lease_token::text, d.content_hash),
-           outcome = %(outcomes)s::jsonb ->> d.lease_token::text
+           outcome = %(outcomes)s::jsonb ->> d.lease_token::text,
+           -- A shorter path reached it while it was leased: complete it, then process it once more
+           -- (its links must be followed from the smaller depth).
+           state = CASE WHEN d.link_depth < coalesce((%(depths)s::jsonb ->> d.lease_token::text)::int, d.link_depth)
+                        THEN 'pending' ELSE 'completed' END
      WHERE d.queue_id = ANY(%(queue_ids)s::bigint[])
        AND d.lease_token = ANY(%(lease_tokens)s::bigint[])
        AND coalesce(d.state, '') = 'processing'  -- opaque on purpose: primary key lookups, not the lease index
@@ -496,3 +505,18 @@ UPDATE processing_runs
 UPDATE processing_runs SET post_processing = %(result)s, updated_at = now()
  WHERE run_id = %(run_id)s AND leader_term = %(term)s
 RETURNING run_id;
+
+-- name: run_pass_summary
+-- The current pass of a run, document by outcome: what single mode's summary counts.
+SELECT d.state, d.outcome, count(*)
+  FROM document_queue d JOIN processing_runs r ON r.run_id = d.run_id AND d.pass_number = r.pass_number
+ WHERE d.run_id = %(run_id)s
+ GROUP BY d.state, d.outcome;
+
+-- name: run_pass_failures
+-- Documents of the current pass that failed for good (dead letters), with their last error.
+SELECT d.source_name, d.doc_path, d.doc_id, d.error_stage, d.last_error, d.error_type
+  FROM document_queue d JOIN processing_runs r ON r.run_id = d.run_id AND d.pass_number = r.pass_number
+ WHERE d.run_id = %(run_id)s AND d.state = 'dead_letter'
+ ORDER BY d.source_name, d.doc_path
+ LIMIT %(limit)s;
