@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
 from typing import Any
@@ -40,6 +40,9 @@ from go_doc_go.sources import ContentSource, DocumentRef, SkippedPath, open_sour
 from go_doc_go.storage import RowFailure, Store, Touch, open_store
 from go_doc_go.storage.rows import DocumentRows
 from go_doc_go.storage.writer import BackgroundWriter
+from go_doc_go.summary import FailureRecord, IngestSummary, Progress, ProgressCallback
+
+__all__ = ["FailureRecord", "IngestSummary", "Progress", "ProgressCallback", "ingest_documents"]
 
 TASK_SIZE = 8  # documents per task sent to a worker process
 # Tasks queued per worker: enough that workers keep parsing while this process writes.
@@ -51,62 +54,6 @@ LISTING_CHUNK = 256  # listed documents whose stored state is read in one query
 MAX_REPORTED_SKIPS = 1000  # all skips are counted; this many are listed
 
 
-@dataclass(slots=True)
-class FailureRecord:
-    source: str
-    path: str
-    doc_id: str
-    stage: str
-    cause: str
-    #: ``retryable`` or ``permanent`` (decided by the exception type).
-    kind: str = "permanent"
-
-
-@dataclass(slots=True)
-class IngestSummary:
-    processed: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    failed: int = 0
-    skipped: int = 0
-    #: Links between documents of a source, over the whole store after this run (``LinkCounts``).
-    links_resolved: int = 0
-    links_unresolved: int = 0
-    anchors_missing: int = 0
-    bytes_processed: int = 0
-    seconds: float = 0.0
-    jobs: int = 1
-    failures: list[FailureRecord] = field(default_factory=list)
-    skipped_paths: list[SkippedPath] = field(default_factory=list)
-    #: Things the user should know that are not failures (a source that moved, say).
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.failed == 0
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["docs_per_second"] = round(self.processed / self.seconds, 1) if self.seconds else 0.0
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """Sent after every finished document.
-
-    ``total`` is exact once ``total_known``: a background count of the listing
-    finished (or discovery did). Until then it is what has been discovered so far.
-    """
-
-    done: int
-    total: int
-    total_known: bool
-    processed: int
-    failed: int
-
-
-ProgressCallback = Callable[[Progress], None]
 
 
 @dataclass(slots=True)
@@ -129,20 +76,23 @@ def ingest_documents(
     *,
     on_progress: ProgressCallback | None = None,
 ) -> IngestSummary:
-    """Run one single-mode ingest of every configured source into the configured store.
+    """Ingest every configured source into the configured store and return the summary.
 
-    ``config`` may be a ``Config``, a dict shaped like the YAML, or a YAML path.
+    ``processing.mode: single`` (the default) runs here, on ``processing.jobs``
+    processes; ``distributed`` discovers the pass into the work queue and runs
+    ``processing.jobs`` local worker processes until the run is completed
+    (``go_doc_go.distributed.local``). ``config`` may be a ``Config``, a dict
+    shaped like the YAML, or a YAML path.
     """
     config = as_config(config)
-    if config.processing.mode != "single":
-        raise ConfigError(
-            "processing.mode: distributed mode is not available yet (the work queue is, the "
-            "workers that use it are not); use processing.mode: single"
-        )
     if config.embedding.enabled:
         raise ConfigError("embedding.enabled: embeddings are not available yet; set it to false")
     if not config.content_sources:
         raise ConfigError("content_sources: no sources configured (give a PATH or add content_sources)")
+    if config.processing.mode == "distributed":
+        from go_doc_go.distributed.local import run_distributed
+
+        return run_distributed(config)  # the same summary, read back from the queue
     sources = {s.name: open_source(s) for s in config.content_sources}
     store = open_store(config)
     try:

@@ -156,6 +156,7 @@ class DocumentPool:
         self._lock = threading.Lock()
         self._wake_r, self._wake_w = multiprocessing.Pipe(duplex=False)
         self._closing = False
+        self._cancel = False
         self._error: BaseException | None = None
         self.killed = 0  # children killed for a timeout or found dead (for tests and logs)
         self._thread = threading.Thread(target=self._manage, name="go-doc-go-pool", daemon=True)
@@ -172,10 +173,12 @@ class DocumentPool:
         self._wake_w.send_bytes(b"j")
         return future
 
-    def close(self) -> None:
-        """Finish the submitted work, then stop every child."""
+    def close(self, *, cancel: bool = False) -> None:
+        """Finish the submitted work, then stop every child; ``cancel`` kills them at once instead."""
         with self._lock:
             self._closing = True
+            if cancel:
+                self._cancel = True
         self._wake_w.send_bytes(b"c")
         self._thread.join()
         self._wake_r.close()
@@ -200,10 +203,14 @@ class DocumentPool:
             self._fail_everything(error)
         finally:
             for child in self._children:
-                self._stop(child)
+                self._kill(child) if self._cancel else self._stop(child)
 
     def _round(self) -> bool:
         """Dispatch, wait for results or a deadline, handle them; False once closed and idle."""
+        with self._lock:
+            if self._cancel:
+                self._fail_everything_locked(RuntimeError("the document pool was stopped"))
+                return False
         self._dispatch()
         busy = [c for c in self._children if c.job is not None]
         with self._lock:
@@ -307,8 +314,13 @@ class DocumentPool:
 
     def _fail_everything(self, error: BaseException) -> None:
         with self._lock:
-            jobs = list(self._pending) + [c.job for c in self._children if c.job is not None]
-            self._pending.clear()
+            self._fail_everything_locked(error)
+
+    def _fail_everything_locked(self, error: BaseException) -> None:
+        jobs = list(self._pending) + [c.job for c in self._children if c.job is not None]
+        self._pending.clear()
+        for child in self._children:
+            child.job = None
         for job in jobs:
             if not job.future.done():
                 job.future.set_exception(error)

@@ -12,20 +12,22 @@ supervisor only starts, watches and stops them:
   the documents in hand and deregisters; a second signal is passed on too, and
   the workers then exit at once after releasing their leases.
 
-Workers are real subprocesses running the worker command (``--num-workers 1``
-with ``--worker-id BASE-i``), so a supervised worker behaves exactly like one
-started by hand.
+From the command line, workers are subprocesses running the worker command
+(``--worker-id BASE-i``), so a supervised worker behaves exactly like one
+started by hand; ``ingest_documents`` launches them as spawned processes.
+Either way the supervisor sees a ``Handle`` (``poll``, ``send_signal``, ``pid``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +36,41 @@ QUICK_DEATH = 5.0
 MAX_PAUSE = 30.0
 
 
+class Handle(Protocol):
+    pid: int
+
+    def poll(self) -> int | None: ...
+
+    def send_signal(self, sig: int) -> None: ...
+
+
+Launch = Callable[[str], Handle]
+
+
+class ProcessHandle:
+    """A ``multiprocessing.Process`` seen as a ``Handle``."""
+
+    def __init__(self, process: Any) -> None:
+        self.process = process
+        self.pid = process.pid
+
+    def poll(self) -> int | None:
+        return None if self.process.is_alive() else self.process.exitcode
+
+    def send_signal(self, sig: int) -> None:
+        if self.process.is_alive():
+            os.kill(self.pid, sig)
+
+
+def command_launch(argv_for: Callable[[str], list[str]]) -> Launch:
+    """Launch each worker as ``subprocess.Popen(argv_for(worker_id))``."""
+    return lambda worker_id: subprocess.Popen(argv_for(worker_id))
+
+
 @dataclass
 class _Slot:
     worker_id: str
-    argv: list[str]
-    process: subprocess.Popen[bytes] | None = None
+    process: Handle | None = None
     started: float = 0.0
     quick_deaths: int = 0
     restart_at: float = 0.0
@@ -53,9 +85,9 @@ class SupervisorResult:
 
 
 class Supervisor:
-    def __init__(self, commands: Sequence[tuple[str, list[str]]], *, poll: float = 0.2) -> None:
-        """``commands``: ``(worker_id, argv)`` for each worker process."""
-        self.slots = [_Slot(worker_id, list(argv)) for worker_id, argv in commands]
+    def __init__(self, worker_ids: Sequence[str], launch: Launch, *, poll: float = 0.2) -> None:
+        self.slots = [_Slot(worker_id) for worker_id in worker_ids]
+        self.launch = launch
         self.poll = poll
         self.signals = 0
 
@@ -72,7 +104,7 @@ class Supervisor:
             if install_signals:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
-        failed = [slot for slot in self.slots if slot.process is not None and slot.process.returncode not in (0,)]
+        failed = [slot for slot in self.slots if slot.process is not None and slot.process.poll() != 0]
         code = 0 if not failed else (130 if self.signals else 1)
         return SupervisorResult(code, {slot.worker_id: slot.restarts for slot in self.slots})
 
@@ -84,7 +116,7 @@ class Supervisor:
                 slot.process.send_signal(signal.SIGTERM if self.signals == 1 else signal.SIGINT)
 
     def _start(self, slot: _Slot) -> None:
-        slot.process = subprocess.Popen(slot.argv)
+        slot.process = self.launch(slot.worker_id)
         slot.started = time.monotonic()
         log.info("supervisor: started %s (pid %d)", slot.worker_id, slot.process.pid)
 
@@ -121,13 +153,6 @@ def _describe(code: int) -> str:
     return f"exit code {code}"
 
 
-def worker_commands(
-    base_id: str, count: int, argv_for: Callable[[str], list[str]] | None = None
-) -> list[tuple[str, list[str]]]:
-    """``(worker_id, argv)`` of ``count`` single workers named ``BASE-1`` … ``BASE-N``."""
-    commands = []
-    for index in range(1, count + 1):
-        worker_id = f"{base_id}-{index}"
-        argv = argv_for(worker_id) if argv_for else [sys.executable, "-m", "go_doc_go.cli.worker", "--worker-id", worker_id]
-        commands.append((worker_id, argv))
-    return commands
+def worker_ids(base_id: str, count: int) -> list[str]:
+    """``BASE-1`` … ``BASE-N``."""
+    return [f"{base_id}-{index}" for index in range(1, count + 1)]

@@ -457,3 +457,10 @@ def run_pass_failures(conn: Connection, *, run_id: str, limit: int = 1000) -> li
     cur = conn.execute(_Q["run_pass_failures"], {"run_id": run_id, "limit": limit})
     names = [c.name for c in cur.description or ()]
     return [dict(zip(names, row)) for row in cur]
+
+
+def run_pass_record(conn: Connection, *, run_id: str) -> dict[str, Any] | None:
+    """``pass_number``, ``incomplete_sources``, ``discovery_stats`` and ``post_processing`` of the run."""
+    cur = conn.execute(_Q["run_pass_record"], {"run_id": run_id})
+    row = cur.fetchone()
+    return dict(zip([c.name for c in cur.description or ()], row)) if row else None

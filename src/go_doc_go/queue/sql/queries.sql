@@ -520,3 +520,8 @@ SELECT d.source_name, d.doc_path, d.doc_id, d.error_stage, d.last_error, d.error
  WHERE d.run_id = %(run_id)s AND d.state = 'dead_letter'
  ORDER BY d.source_name, d.doc_path
  LIMIT %(limit)s;
+
+-- name: run_pass_record
+-- What discovery and post-processing recorded about the run's current pass.
+SELECT pass_number, incomplete_sources, discovery_stats, post_processing
+  FROM processing_runs WHERE run_id = %(run_id)s;

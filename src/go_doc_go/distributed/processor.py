@@ -1,0 +1,329 @@
+"""QueuedDocumentProcessor: claimed leases in, stored documents and completions out.
+
+For each claimed document it does what single mode does, through the same
+code: ``rules.admit`` (change detection), ``pool.DocumentPool`` (the child
+processes that run ``process_document`` with the per-document limits) and
+``rules.follow_targets`` (link following). Only the bookkeeping differs:
+
+* **Exactly-once effect.** When the store and the queue share a database, a
+  batch of documents' rows, their completions, their failures and the linked
+  documents they queue commit in one transaction. The completions go first:
+  ``complete_many`` tells which leases are still ours, and only those
+  documents' rows are written, so a lost lease writes nothing, and a rollback
+  (a lost connection, a document the database refuses) undoes the whole
+  batch, whose leases stay held until the retry commits. Results are visible
+  if and only if the queue says completed.
+* **Separate queue database** (``work_queue.uri``): the store write commits
+  first and is an idempotent replace; the completions follow. A lease lost in
+  between leaves rows that its new owner replaces with the same rows.
+* **Failures** keep their stage, kind, exception class and traceback; a
+  permanent one goes straight to the dead letter (``WorkQueue.fail``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from go_doc_go.config import Config
+from go_doc_go.exceptions import GoDocGoError, LeaseLostError
+from go_doc_go.pipeline import Failed, Unchanged
+from go_doc_go.pool import DocumentPool, Processed, Result, Task
+from go_doc_go.queue.records import Lease, LeaseKey, NewDocument
+from go_doc_go.queue.work_queue import WorkQueue
+from go_doc_go.rules import admit, follow_targets, link_follow_depth
+from go_doc_go.sources import ContentSource, DocumentRef
+from go_doc_go.storage import Store, Touch
+from go_doc_go.storage.rows import DocumentRows
+
+log = logging.getLogger("go_doc_go.distributed")
+
+#: Documents sent to the parser pool per task (as in single mode).
+TASK_SIZE = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Vanished:
+    """The document was gone from its source when it was claimed (not seen: removed at the end)."""
+
+    lease: Lease
+
+
+Outcome = Result | Vanished
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What one commit does, worked out before the transaction opens."""
+
+    completions: list[tuple[Lease, str | None, str]] = field(default_factory=list)  # lease, hash, outcome
+    rows: dict[LeaseKey, DocumentRows] = field(default_factory=dict)
+    failures: list[tuple[Lease, Failed]] = field(default_factory=list)
+    linked: dict[LeaseKey, list[NewDocument]] = field(default_factory=dict)
+    touches: dict[LeaseKey, Touch] = field(default_factory=dict)
+
+
+@dataclass
+class Tally:
+    processed: int = 0
+    unchanged: int = 0
+    vanished: int = 0
+    failed: int = 0
+    lost: int = 0
+
+    @property
+    def done(self) -> int:
+        return self.processed + self.unchanged + self.vanished + self.failed
+
+
+class _Redo(Exception):
+    """The database refused some documents' rows: roll back and commit the batch without them."""
+
+
+class QueuedDocumentProcessor:
+    def __init__(
+        self,
+        config: Config,
+        sources: dict[str, ContentSource],
+        store: Store,
+        queue: WorkQueue,
+        pool: DocumentPool,
+        *,
+        shared: bool,
+    ) -> None:
+        self.config = config
+        self.sources = sources
+        self.source_configs = {s.name: s for s in config.content_sources}
+        self.store = store
+        self.queue = queue
+        self.pool = pool
+        self.shared = shared
+        self.tally = Tally()
+        self._in_flight: dict[Future[list[Result]], list[Lease]] = {}
+        self._decided: list[tuple[Lease, Outcome]] = []
+
+    @property
+    def in_flight(self) -> int:
+        """Leases claimed and not written yet."""
+        return sum(len(leases) for leases in self._in_flight.values()) + len(self._decided)
+
+    # ------------------------------------------------------------ in
+
+    def submit(self, leases: list[Lease]) -> None:
+        """Decide what each claimed document needs; parse the ones that changed."""
+        refs: dict[LeaseKey, DocumentRef] = {}
+        for lease in leases:
+            ref = self._ref(lease)
+            if ref is None:
+                self._decided.append((lease, Vanished(lease)))
+            else:
+                refs[lease.key] = ref
+        states = self.store.document_states([ref.doc_id for ref in refs.values()])
+        tasks: list[tuple[Lease, Task]] = []
+        for lease in leases:
+            ref = refs.get(lease.key)
+            if ref is None:
+                continue
+            admission = admit(ref, lease.link_depth, states.get(ref.doc_id))
+            if admission.unchanged:
+                self._decided.append((lease, Unchanged(ref)))
+            else:
+                tasks.append((lease, Task(ref, admission.known_hash)))
+        for start in range(0, len(tasks), TASK_SIZE):
+            chunk = tasks[start : start + TASK_SIZE]
+            future = self.pool.submit([task for _, task in chunk])
+            self._in_flight[future] = [lease for lease, _ in chunk]
+
+    def _ref(self, lease: Lease) -> DocumentRef | None:
+        source = self.sources.get(lease.source_name)
+        if source is None or not lease.doc_path:
+            return None
+        return source.ref_for(lease.doc_path)
+
+    # ------------------------------------------------------------ out
+
+    def collect(self, timeout: float = 0.0) -> int:
+        """Write what is finished (waiting up to ``timeout`` for parsing); returns the documents written."""
+        pairs = self._decided
+        self._decided = []
+        if self._in_flight:
+            finished, _ = wait(list(self._in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+            for future in finished:
+                leases = self._in_flight.pop(future)
+                pairs.extend(zip(leases, future.result(), strict=True))
+        if not pairs:
+            return 0
+        by_pass: dict[int, list[tuple[Lease, Outcome]]] = defaultdict(list)
+        for lease, outcome in pairs:
+            by_pass[lease.pass_number].append((lease, outcome))
+        for pass_number, group in by_pass.items():
+            self._commit_with_retries(group, f"{self.queue.run_id}:{pass_number}")
+        return len(pairs)
+
+    def drain(self, timeout: float | None = None) -> None:
+        """Write everything in flight (a clean shutdown)."""
+        give_up = None if timeout is None else time.monotonic() + timeout
+        while self.in_flight:
+            left = None if give_up is None else give_up - time.monotonic()
+            if left is not None and left <= 0:
+                return
+            self.collect(timeout=1.0 if left is None else min(left, 1.0))
+
+    def abandon(self) -> list[Lease]:
+        """Forget what is in flight (an immediate shutdown); returns the leases to release."""
+        leases = [lease for group in self._in_flight.values() for lease in group]
+        leases += [lease for lease, _ in self._decided]
+        self._in_flight.clear()
+        self._decided.clear()
+        return leases
+
+    # ------------------------------------------------------------ commit
+
+    def _plan(self, pairs: list[tuple[Lease, Outcome]]) -> _Plan:
+        plan = _Plan()
+        for lease, outcome in pairs:
+            if isinstance(outcome, Processed):
+                rows = outcome.rows
+                plan.completions.append((lease, rows.document[5], "processed"))
+                plan.rows[lease.key] = rows
+                plan.linked[lease.key] = self._linked(lease, outcome.ref, outcome.targets)
+            elif isinstance(outcome, Unchanged):
+                ref = outcome.ref
+                plan.completions.append((lease, None, "unchanged"))
+                plan.touches[lease.key] = Touch(ref.doc_id, ref.size, ref.mtime_ns)
+                if lease.link_depth < self._follow_depth(ref.source):
+                    plan.linked[lease.key] = self._linked(lease, ref, self.store.link_targets(ref.doc_id))
+            elif isinstance(outcome, Vanished):
+                plan.completions.append((lease, None, "vanished"))
+            else:
+                plan.failures.append((lease, outcome))
+        return plan
+
+    def _follow_depth(self, source: str) -> int:
+        config = self.source_configs.get(source)
+        return link_follow_depth(config) if config is not None else 0
+
+    def _linked(self, lease: Lease, ref: DocumentRef, targets: list[str]) -> list[NewDocument]:
+        config = self.source_configs.get(ref.source)
+        if config is None or not targets:
+            return []
+        found = follow_targets(self.sources[ref.source], config, ref.path, targets, lease.link_depth)
+        return [NewDocument(t.source, t.doc_id, t.path, link_depth=lease.link_depth + 1, parent_doc_id=ref.doc_id)
+                for t in found]
+
+    def _commit_with_retries(self, pairs: list[tuple[Lease, Outcome]], pass_token: str) -> None:
+        """Commit, retrying while the database is away; give up once the leases must have expired."""
+        plan = self._plan(pairs)
+        give_up = time.monotonic() + self.config.work_queue.claim_timeout
+        pause = 0.2
+        while True:
+            try:
+                self._commit(plan, pass_token)
+                return
+            except (GoDocGoError, psycopg.Error, OSError) as error:
+                if isinstance(error, LeaseLostError) or time.monotonic() + pause > give_up:
+                    log.error("gave up writing %d documents (%s); their leases will be reclaimed", len(pairs), error)
+                    return
+                log.warning("writing %d documents failed (%s); retrying in %.1f s", len(pairs), error, pause)
+                time.sleep(pause)
+                pause = min(pause * 2, 5.0)
+
+    def _commit(self, plan: _Plan, pass_token: str) -> None:
+        refused: dict[LeaseKey, str] = {}
+        while True:
+            try:
+                if self.shared:
+                    self._commit_together(plan, pass_token, refused)
+                else:
+                    self._commit_store_first(plan, pass_token, refused)
+                return
+            except _Redo:
+                continue
+
+    def _commit_together(self, plan: _Plan, pass_token: str, refused: dict[LeaseKey, str]) -> None:
+        with self.store.transaction() as tx, self.queue.transaction(tx) as q:
+            _queue_planner_settings(tx)
+            todo = [(lease, h, o) for lease, h, o in plan.completions if lease.key not in refused]
+            done = q.complete_many([x[0] for x in todo], content_hashes=[x[1] for x in todo],
+                                   outcomes=[x[2] for x in todo])
+            ours = {lease.key for lease in done.completed}
+            rows = [rows for key, rows in plan.rows.items() if key in ours]
+            failures = self.store.write_documents(tx, rows, pass_token=pass_token)
+            if failures:
+                keys = {rows.doc_id: key for key, rows in plan.rows.items()}
+                refused.update({keys[f.doc_id]: f.cause for f in failures})
+                raise _Redo()
+            self._record_rest(tx, q, plan, ours, refused, pass_token)
+        self._count(plan, ours, len(done.refused), refused)
+
+    def _commit_store_first(self, plan: _Plan, pass_token: str, refused: dict[LeaseKey, str]) -> None:
+        with self.store.transaction() as tx:
+            rows = [rows for key, rows in plan.rows.items() if key not in refused]
+            failures = self.store.write_documents(tx, rows, pass_token=pass_token)
+            if failures:
+                keys = {rows.doc_id: key for key, rows in plan.rows.items()}
+                refused.update({keys[f.doc_id]: f.cause for f in failures})
+                raise _Redo()
+            touches = [t for key, t in plan.touches.items() if key not in refused]
+            if touches:
+                self.store.touch_documents(tx, touches)
+            linked = [d for key, docs in plan.linked.items() if key not in refused for d in docs]
+            if linked:
+                self.store.mark_seen(tx, [d.doc_id for d in linked], pass_token)
+        todo = [(lease, h, o) for lease, h, o in plan.completions if lease.key not in refused]
+        done = self.queue.complete_many([x[0] for x in todo], content_hashes=[x[1] for x in todo],
+                                        outcomes=[x[2] for x in todo])
+        ours = {lease.key for lease in done.completed}
+        linked = [d for key, docs in plan.linked.items() if key in ours for d in docs]
+        if linked:
+            self.queue.add_many(linked)
+        self._record_failures(self.queue, plan, refused)
+        self._count(plan, ours, len(done.refused), refused)
+
+    def _record_rest(
+        self, tx: Any, q: Any, plan: _Plan, ours: set[LeaseKey], refused: dict[LeaseKey, str], pass_token: str
+    ) -> None:
+        """Inside the transaction: touches, linked documents (queued and seen), failures."""
+        touches = [t for key, t in plan.touches.items() if key in ours]
+        if touches:
+            self.store.touch_documents(tx, touches)
+        linked = [d for key, docs in plan.linked.items() if key in ours for d in docs]
+        if linked:
+            self.store.mark_seen(tx, [d.doc_id for d in linked], pass_token)
+            q.add_many(linked)
+        self._record_failures(q, plan, refused)
+
+    def _record_failures(self, q: Any, plan: _Plan, refused: dict[LeaseKey, str]) -> None:
+        by_key = {lease.key: lease for lease, _, _ in plan.completions}
+        failures = [(lease, f.cause, f.stage, not f.retryable, f.error_type, f.traceback) for lease, f in plan.failures]
+        failures += [(by_key[key], cause, "store", True, "StorageError", None) for key, cause in refused.items()]
+        for lease, cause, stage, permanent, error_type, traceback in failures:
+            try:
+                q.fail(lease, cause, stage=stage, permanent=permanent, error_type=error_type, traceback=traceback)
+            except LeaseLostError:
+                self.tally.lost += 1  # its new owner will record what happens to it
+
+    def _count(self, plan: _Plan, ours: set[LeaseKey], lost: int, refused: dict[LeaseKey, str]) -> None:
+        tally = self.tally
+        tally.lost += lost
+        for lease, _, outcome in plan.completions:
+            if lease.key not in ours:
+                continue
+            setattr(tally, outcome, getattr(tally, outcome) + 1)
+            log.debug("%s %s:%s", outcome, lease.source_name, lease.doc_path)
+        tally.failed += len(plan.failures) + len(refused)
+        for lease, failure in plan.failures:
+            log.info("failed %s:%s at %s (%s): %s", lease.source_name, lease.doc_path, failure.stage, failure.kind,
+                     failure.cause)
+
+
+def _queue_planner_settings(tx: Any) -> None:
+    """The planner settings queue sessions run with (see queue.connection), for this transaction only."""
+    tx.execute("SET LOCAL enable_seqscan = off")
+    tx.execute("SET LOCAL enable_sort = off")
