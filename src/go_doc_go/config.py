@@ -223,12 +223,12 @@ def redact_uri(uri: str) -> str:
         parts = urlsplit(uri)
     except ValueError:
         return "***"
+    if not parts.scheme:  # a libpq key=value string: host=h password=pw dbname=db
+        return re.sub(r"(?i)\b(password|token|secret)\s*=\s*('(?:[^'\\]|\\.)*'|\S*)", r"\1=***", uri)
     if parts.password is None:
         query = re.sub(r"(?i)(password|token|secret)=[^&]*", r"\1=***", parts.query)
         return urlunsplit(parts._replace(query=query))
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    host = parts.netloc.rpartition("@")[2]  # as written: a port that is not a number must not raise
     user = parts.username or ""
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
