@@ -101,7 +101,10 @@ class PostgreSQLStore:
             extra["connect_timeout"] = 10
         if "application_name" not in params:
             extra["application_name"] = "go-doc-go store"
-        conn = psycopg.connect(self.uri, autocommit=True, **extra)
+        # No prepared statements: a generic plan made while the tables are small (the first
+        # batches of a new store) would keep scanning them whole once they are large. Every
+        # statement here runs once per batch, so planning each time costs nothing measurable.
+        conn = psycopg.connect(self.uri, autocommit=True, prepare_threshold=None, **extra)
         set_json_loads(orjson.loads, conn)
         return conn
 
@@ -206,7 +209,7 @@ class PostgreSQLStore:
 
     def mark_seen(self, tx: psycopg.Connection[Any], doc_ids: Sequence[str], pass_token: str) -> None:
         if doc_ids:
-            tx.execute(Q["documents_mark_seen"], (pass_token, list(doc_ids)))
+            tx.execute(Q["documents_mark_seen"], {"pass": pass_token, "ids": list(doc_ids)})
 
     def delete_documents(self, tx: psycopg.Connection[Any], doc_ids: Iterable[str]) -> int:
         ids = list(dict.fromkeys(doc_ids))

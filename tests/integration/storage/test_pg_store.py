@@ -146,3 +146,13 @@ def test_link_resolution_reads_only_what_changed(pg_schema_url):
 def test_schema_url_helper_keeps_other_parameters(pg_url):
     url = schema_url(pg_url + "?application_name=x", "s")
     assert psycopg.conninfo.conninfo_to_dict(url)["options"] == "-csearch_path=s"
+
+
+def test_statements_are_never_prepared(pg_schema_url):
+    """A generic plan made while a new store's tables are tiny would scan them whole once they are large."""
+    store = PostgreSQLStore(pg_schema_url)
+    for i in range(8):
+        store.store_documents([result(f"a{i}.md", "x"), result(f"b{i}.md", "y")])
+        store.document_states([make_doc_id("s", f"a{i}.md")])
+    assert store.conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone() == (0,)
+    store.close()

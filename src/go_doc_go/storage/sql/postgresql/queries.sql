@@ -13,8 +13,9 @@ FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) AS t (doc_id, size, mtime_ns
 WHERE d.doc_id = t.doc_id
 
 -- name: documents_mark_seen
--- This pass saw the documents in their source (documents not seen are removed at the end).
-UPDATE documents SET seen_pass = %s WHERE doc_id = ANY(%s)
+-- This pass saw the documents in their source (documents not seen are removed at the end). Rows
+-- already marked (written by this pass) are left alone: an update is a new row version here.
+UPDATE documents SET seen_pass = %(pass)s WHERE doc_id = ANY(%(ids)s) AND seen_pass IS DISTINCT FROM %(pass)s
 
 -- name: elements_delete_documents
 DELETE FROM elements WHERE doc_id = ANY(%s)
