@@ -1,10 +1,17 @@
 """Ingest benchmark: generate N realistic ~5 KB documents, ingest them, print docs/s and MB/s.
 
     python benchmarks/ingest_bench.py --docs 5000 [--format markdown|html|mixed] [--jobs 1 --jobs 0]
+                                      [--backend sqlite|postgresql] [--database-url URL]
                                       [--pipeline-only] [--json]
 
-Each configuration ingests into a fresh SQLite store. ``--jobs 0`` means one
-process per core. A benchmark, not a test: it reports, it does not assert.
+Each configuration ingests into a fresh store: a SQLite file in a temporary
+folder, or (``--backend postgresql``) a new database on the server of
+``--database-url`` (default ``$GO_DOC_GO_DATABASE_URL`` or the local server),
+dropped afterwards. ``--jobs 0`` means one process per core. Besides the rate
+it reports the bytes stored per source byte (SQLite: the file after its WAL
+checkpoint; PostgreSQL: ``pg_total_relation_size`` of the store's tables) and
+each engine's durability settings. A benchmark, not a test: it reports, it
+does not assert.
 """
 
 from __future__ import annotations
@@ -13,9 +20,17 @@ import argparse
 import json
 import os
 import random
+import resource
+import secrets
+import sqlite3
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from go_doc_go import ingest_documents
 from go_doc_go.config import config_from_dict, effective_jobs
@@ -81,24 +96,122 @@ def generate(folder: Path, count: int, kind: str, seed: int = 7) -> int:
     return total
 
 
-def measure(folder: Path, jobs: int) -> dict:
-    with tempfile.TemporaryDirectory() as store:
+#: The store's tables on PostgreSQL (what "bytes stored" counts; a shared database may hold others).
+PG_STORE_TABLES = ("documents", "elements", "element_anchors", "stored_relationships", "pending_links", "sources",
+                   "store_settings", "embeddings", "store_migrations")  # fmt: skip
+
+
+@contextmanager
+def fresh_store(backend: str, database_url: str) -> Iterator[tuple[dict[str, Any], Any]]:
+    """A new, empty store: the ``storage`` config section and a function that measures it afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "bench.db")
+            yield {"backend": "sqlite", "path": path}, lambda: _sqlite_measures(path)
+        return
+    import psycopg
+
+    name = f"gdg_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    url = urlunsplit(urlsplit(database_url)._replace(path=f"/{name}"))
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield {"backend": "postgresql", "uri": url}, lambda: _postgresql_measures(url)
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _sqlite_measures(path: str) -> dict[str, Any]:
+    with sqlite3.connect(path) as db:  # the store checkpointed (TRUNCATE) when it closed
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    wal = Path(path + "-wal")
+    size = os.path.getsize(path) + (wal.stat().st_size if wal.exists() else 0)
+    # The store's own settings (storage/sqlite.py): what a commit survives.
+    return {"bytes_stored": size, "durability": "journal_mode=WAL, synchronous=NORMAL"}
+
+
+def _postgresql_measures(url: str) -> dict[str, Any]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        size = conn.execute(
+            "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c WHERE c.relkind = 'r' AND c.relname = ANY(%s) "
+            "AND pg_table_is_visible(c.oid)", (list(PG_STORE_TABLES),)).fetchone()[0]  # fmt: skip
+        fsync, full_page_writes = (conn.execute(f"SHOW {name}").fetchone()[0] for name in ("fsync", "full_page_writes"))
+    # synchronous_commit=on is set by the store for its own sessions (storage/postgresql.py).
+    durability = f"synchronous_commit=on, fsync={fsync}, full_page_writes={full_page_writes}"
+    return {"bytes_stored": int(size), "durability": durability}
+
+
+class BackendCpu:
+    """CPU seconds used by the PostgreSQL backends of one database, read from /proc (local server only).
+
+    Backends exit when the store closes, so a thread samples them while the run goes on.
+    """
+
+    def __init__(self, database: str) -> None:
+        self.marker, self.seen, self.stop = f" {database} ", {}, threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        while not self.stop.wait(0.1):
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    if self.marker in Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " "):
+                        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                        self.seen[pid] = (int(fields[11]) + int(fields[12])) / tick
+                except OSError:
+                    continue
+
+    def total(self) -> float | None:
+        self.stop.set()
+        self.thread.join()
+        return sum(self.seen.values()) if self.seen else None
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """(this process, its finished children) user+system CPU seconds."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def measure(folder: Path, jobs: int, backend: str = "sqlite", database_url: str = "") -> dict:
+    with fresh_store(backend, database_url) as (storage, measures):
         config = config_from_dict(
             {
-                "storage": {"path": os.path.join(store, "bench.db")},
+                "storage": storage,
                 "content_sources": [{"name": "bench", "base_path": str(folder)}],
                 "processing": {"jobs": jobs},
             }
         )
+        server = BackendCpu(urlsplit(storage["uri"]).path.lstrip("/")) if backend == "postgresql" else None
+        own_before, children_before = cpu_seconds()
         summary = ingest_documents(config)
+        own_after, children_after = cpu_seconds()
+        server_seconds = server.total() if server else None
         if summary.failed:
             raise SystemExit(f"benchmark documents failed: {summary.failures[:3]}")
+        stored = measures()
+        per_doc = 1000 / max(summary.processed, 1)
         return {
+            "backend": backend,
             "jobs": effective_jobs(config),
             "docs": summary.processed,
             "seconds": round(summary.seconds, 3),
             "docs_per_s": round(summary.processed / summary.seconds, 1),
             "mb_per_s": round(summary.bytes_processed / summary.seconds / 1e6, 2),
+            "bytes_per_source_byte": round(stored["bytes_stored"] / summary.bytes_processed, 2),
+            "durability": stored["durability"],
+            # CPU milliseconds per document: this process (driver + writer thread; the parsing too
+            # with jobs=1), the worker processes, and the database backends (PostgreSQL, local).
+            "cpu_ms_per_doc": {
+                "main": round((own_after - own_before) * per_doc, 2),
+                "workers": round((children_after - children_before) * per_doc, 2),
+                "database": round(server_seconds * per_doc, 2) if server_seconds is not None else None,
+            },
         }
 
 
@@ -140,6 +253,11 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=5000)
     parser.add_argument("--format", choices=("markdown", "html", "mixed"), default="markdown")
     parser.add_argument("--jobs", type=int, action="append", help="repeatable; default: 1 and 0 (all cores)")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), action="append",
+                        help="repeatable; default: sqlite")
+    parser.add_argument("--database-url", default=os.environ.get("GO_DOC_GO_DATABASE_URL")
+                        or "postgresql://postgres@127.0.0.1:5432/postgres",
+                        help="PostgreSQL server for --backend postgresql (a fresh database is made on it)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--pipeline-only", action="store_true",
                         help="also measure fetch+parse+relate+encode on all cores without the store")
@@ -147,7 +265,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         folder = Path(workdir)
         size = generate(folder, args.docs, args.format)
-        results = [measure(folder, jobs) for jobs in (args.jobs or [1, 0])]
+        results = [
+            measure(folder, jobs, backend, args.database_url)
+            for jobs in (args.jobs or [1, 0])
+            for backend in (args.backend or ["sqlite"])
+        ]
         if args.pipeline_only:
             results.append(measure_pipeline_only(folder, 0))
     report = {"format": args.format, "avg_doc_bytes": size // max(args.docs, 1), "runs": results}
@@ -159,7 +281,9 @@ def main() -> None:
         if run.get("pipeline_only"):
             print(f"  jobs={run['jobs']}: {run['docs_per_s']:>8,.0f} docs/s  without the store (parsing side only)")
             continue
-        print(f"  jobs={run['jobs']}: {run['docs_per_s']:>8,.0f} docs/s  {run['mb_per_s']:>6.2f} MB/s  ({run['seconds']} s)")
+        print(f"  {run['backend']:<10} jobs={run['jobs']}: {run['docs_per_s']:>8,.0f} docs/s  {run['mb_per_s']:>6.2f} MB/s  "
+              f"({run['seconds']} s)  {run['bytes_per_source_byte']:.2f} bytes stored per source byte  "
+              f"[{run['durability']}]  CPU ms/doc {run['cpu_ms_per_doc']}")
 
 
 if __name__ == "__main__":

@@ -131,6 +131,9 @@ def test_redact_uri_variants():
     assert redact_uri("postgresql://u@h/db") == "postgresql://u@h/db"
     assert "pw" not in redact_uri("postgresql://h/db?user=u&password=pw")
     assert redact_uri("postgresql://u:pw@h:5433/db") == "postgresql://u:***@h:5433/db"
+    assert redact_uri("postgresql://u:pw@h:notaport/db") == "postgresql://u:***@h:notaport/db"
+    assert redact_uri("host=h password=pw dbname=db") == "host=h password=*** dbname=db"
+    assert redact_uri("host=h password = 'p w' dbname=db") == "host=h password = *** dbname=db"
 
 
 # ---------------------------------------------------------------- secrets (one test per row of the table)

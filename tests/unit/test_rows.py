@@ -1,5 +1,7 @@
 """Row encoding: what the store inserts, the same tuples on every engine."""
 
+import orjson
+
 from go_doc_go.model import Document, DocumentResult, ElementType, Link, ParsedNode, flatten
 from go_doc_go.relationships import link_relationships
 from go_doc_go.storage.rows import encode_document, to_json
@@ -33,3 +35,24 @@ def test_json_never_fails_on_values_json_cannot_hold():
     assert to_json({}) == "{}"
     assert to_json({1: {2, 3} if False else "x"}) == '{"1":"x"}'
     assert '"when":"<object object' in encode_document(make_result()).document[8]
+
+
+def test_nul_characters_become_replacement_characters_and_are_counted():
+    result = make_result()
+    result.elements[2].text = "a\x00b\x00"
+    result.elements[1].metadata = {"k\x00": "v\x00", "escaped": "\\u0000 stays"}
+    result.document.title = "T\x00"
+    rows = encode_document(result)
+    assert rows.elements[2][7] == "a\ufffdb\ufffd"
+    assert orjson.loads(rows.elements[1][11]) == {"k\ufffd": "v\ufffd", "escaped": "\\u0000 stays"}
+    assert rows.document[4] == "T\ufffd"
+    assert orjson.loads(rows.document[8])["nul_characters_replaced"] == 5
+    assert rows.elements[2][8] == result.elements[2].content_hash, "hashes stay those of the parsed text"
+
+
+def test_rows_without_nul_are_left_alone():
+    result = make_result()
+    result.elements[2].text = "a literal \\u0000 is text"  # looks like an escape once in JSON: a false alarm
+    rows = encode_document(result)
+    assert rows.elements[2][7] == "a literal \\u0000 is text"
+    assert "nul_characters_replaced" not in rows.document[8]

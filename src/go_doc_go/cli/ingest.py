@@ -22,12 +22,12 @@ from rich.table import Table
 
 from go_doc_go.cli.errors import EXIT_FAILED, clean_errors
 from go_doc_go.cli.output import console
-from go_doc_go.config import Config, ContentSourceConfig, config_from_dict, load_config
+from go_doc_go.config import Config, ContentSourceConfig, config_from_dict, load_config, redact_uri
 from go_doc_go.exceptions import ConfigError, StorageError
 from go_doc_go.ingest import IngestSummary, ingest_documents
 from go_doc_go.ingest import Progress as IngestProgress
 from go_doc_go.sources.naming import source_name_for
-from go_doc_go.storage import SQLiteStore
+from go_doc_go.storage import open_store
 
 
 def sources_from_paths(
@@ -73,19 +73,28 @@ def build_config(
 
 
 def known_source_locations(config: Config) -> dict[str, str]:
-    """Which folder each source name stands for in the configured store (empty if there is none yet)."""
-    if config.storage.backend != "sqlite" or not Path(config.storage.path).is_file():
+    """Which folder each source name stands for in the configured store (empty if there is none yet).
+
+    A store that cannot be opened here is left for the run itself to report.
+    """
+    if config.storage.backend == "sqlite" and not Path(config.storage.path).is_file():
         return {}
     try:
-        store = SQLiteStore(config.storage.path, read_only=True)
-    except StorageError:
+        store = open_store(config, read_only=True)
+    except (StorageError, ConfigError):
         return {}
     try:
         return store.source_locations()
-    except sqlite3.Error:  # a store written before sources were recorded
+    except (StorageError, sqlite3.Error):  # a store written before sources were recorded
         return {}
     finally:
         store.close()
+
+
+def store_label(config: Config) -> str:
+    """Where the store is, for messages: the SQLite file, or the database URI without its password."""
+    storage = config.storage
+    return storage.path if storage.backend == "sqlite" else redact_uri(storage.uri or "")
 
 
 @click.command()
@@ -153,7 +162,7 @@ def print_summary(summary: IngestSummary, config: Config, console: Console) -> N
         f"[bold {'red' if summary.failed else 'green'}]{summary.failed}[/] failed, "
         f"{summary.skipped} skipped "
         f"in {summary.seconds:.2f} s ({rate:,.0f} docs/s, {summary.jobs} jobs) "
-        f"→ {config.storage.path}"
+        f"→ {store_label(config)}"
     )
     if summary.links_resolved or summary.links_unresolved:
         console.print(

@@ -1,6 +1,7 @@
 """``go-doc-go show``: print the stored element tree of one document.
 
-The store is opened read-only, and the tree is printed as the rows arrive
+The store (``--db`` FILE, or the one ``--config`` names, SQLite or PostgreSQL)
+is opened read-only, and the tree is printed as the rows arrive
 (document order), one line per element, so a 100,000-element document starts
 printing at once and ``| head`` stops the read. ``--depth`` and ``--limit``
 cut it down.
@@ -17,8 +18,12 @@ from typing import Any
 import click
 
 from go_doc_go.cli.errors import EXIT_FAILED, EXIT_USAGE, clean_errors
+from go_doc_go.cli.ingest import store_label
+from go_doc_go.config import Config, config_from_dict, load_config
 from go_doc_go.model import normalize_path
-from go_doc_go.storage import SQLiteStore, StoredDocument
+from go_doc_go.storage import Store, StoredDocument, open_store
+
+DEFAULT_DB = "./go_doc_go.db"
 
 PREVIEW = 80
 #: Attributes worth showing on an XML element's line, in this order.
@@ -111,22 +116,36 @@ def tree_lines(
         yield f"… more elements not shown (--depth/--limit); {shown} shown"
 
 
+def store_config(config_file: str | None, db: str | None) -> Config:
+    """The config's store (``--config``), or the SQLite file ``--db`` (default ./go_doc_go.db), which wins."""
+    config = load_config(config_file) if config_file else config_from_dict({})
+    if db or not config_file:
+        config.storage.backend = "sqlite"
+        config.storage.path = db or DEFAULT_DB
+    return config
+
+
 @click.command()
 @click.argument("document")
-@click.option("--db", type=click.Path(dir_okay=False), default="./go_doc_go.db", show_default=True,
-              help="SQLite store to read.")
+@click.option("--db", type=click.Path(dir_okay=False), help=f"SQLite store to read [default: {DEFAULT_DB}].")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="YAML config file: read the store it names (SQLite or PostgreSQL).")
 @click.option("--depth", type=click.IntRange(min=0), help="Show elements at most this deep (root = 0).")
 @click.option("--limit", type=click.IntRange(min=1), help="Show at most this many elements.")
 @click.option("--json", "as_json", is_flag=True, help="Print the elements as JSON lines.")
 @clean_errors
-def show(document: str, db: str, depth: int | None, limit: int | None, as_json: bool) -> None:
+def show(
+    document: str, db: str | None, config_file: str | None, depth: int | None, limit: int | None, as_json: bool
+) -> None:
     """Print the stored element tree of DOCUMENT (a doc_id, a path, ./path or SOURCE:PATH)."""
-    if not Path(db).is_file():
-        click.echo(f"error: no store at {db} (run go-doc-go ingest first, or pass --db)", err=True)
+    config = store_config(config_file, db)
+    where = store_label(config)
+    if config.storage.backend == "sqlite" and not Path(config.storage.path).is_file():
+        click.echo(f"error: no store at {where} (run go-doc-go ingest first, or pass --db or --config)", err=True)
         raise SystemExit(EXIT_USAGE)
-    store = SQLiteStore(db, read_only=True)
+    store = open_store(config, read_only=True)
     try:
-        doc = _one_document(store, document, db)
+        doc = _one_document(store, document, where)
         color = sys.stdout.isatty()
         try:
             if as_json:
@@ -148,10 +167,10 @@ def show(document: str, db: str, depth: int | None, limit: int | None, as_json: 
         store.close()
 
 
-def _one_document(store: SQLiteStore, argument: str, db: str) -> StoredDocument:
+def _one_document(store: Store, argument: str, where: str) -> StoredDocument:
     matches = store.find_document(document_key(argument))
     if not matches:
-        click.echo(f"error: no document {argument!r} in {db}", err=True)
+        click.echo(f"error: no document {argument!r} in {where}", err=True)
         raise SystemExit(EXIT_FAILED)
     if len(matches) > 1:
         click.echo(f"error: {argument!r} matches several documents; use SOURCE:PATH or the doc_id", err=True)

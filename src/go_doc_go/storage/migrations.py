@@ -153,10 +153,18 @@ def _sqlite_create_version_table(db: sqlite3.Connection, migrations: MigrationSe
 
 
 def postgresql_version(conn: psycopg.Connection[Any], migrations: MigrationSet) -> int | None:
-    """As ``sqlite_version``, for PostgreSQL (no lock taken)."""
+    """As ``sqlite_version``, for PostgreSQL (no lock taken).
+
+    Reads ``pg_class`` with the statement's snapshot rather than ``to_regclass``:
+    after waiting for the advisory lock, the backend's relation cache may not yet
+    know the tables that the lock's previous holder just created (``to_regclass``
+    takes no lock, so it never refreshes the cache), and the schema would be
+    applied twice. Locking ``pg_class`` for the scan refreshes the cache too.
+    """
     row = conn.execute(
-        "SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL",
-        (migrations.version_table, migrations.marker_table),
+        "SELECT coalesce(bool_or(c.relname = %s), false), coalesce(bool_or(c.relname = %s), false) "
+        "FROM pg_catalog.pg_class c WHERE c.relname IN (%s, %s) AND pg_catalog.pg_table_is_visible(c.oid)",
+        (migrations.version_table, migrations.marker_table, migrations.version_table, migrations.marker_table),
     ).fetchone()
     assert row is not None
     has_versions, has_marker = row

@@ -1,14 +1,23 @@
 """A document result flattened into the row tuples the store inserts.
 
 Workers encode (JSON included) so the single writer process only runs
-``executemany``: tuples of strings pickle several times faster than dataclasses.
-The tuple layouts match the column lists of the insert statements, which are
-the same on every engine.
+``executemany`` or ``COPY``: tuples of strings pickle several times faster than
+dataclasses. The tuple layouts match the column lists of the insert statements,
+which are the same on every engine.
+
+NUL characters (``\x00``, from a stray byte in a text file or a ``\u0000``
+escape in JSON) are replaced by U+FFFD here, for both engines: PostgreSQL
+refuses NUL in ``text`` and ``jsonb``, SQLite would store it (and some of its
+functions stop at it), and the two stores must hold the same rows. The
+document's metadata says how many were replaced (``nul_characters_replaced``);
+element ``content_hash`` values stay those of the parsed text.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import json
@@ -72,6 +81,11 @@ def anchor_rows(result: DocumentResult) -> list[tuple[str, str, str]]:
 
 
 def encode_document(result: DocumentResult) -> DocumentRows:
+    rows = _encode(result)
+    return _without_nul(rows) if _may_hold_nul(rows) else rows
+
+
+def _encode(result: DocumentResult) -> DocumentRows:
     doc = result.document
     return DocumentRows(
         doc_id=doc.doc_id,
@@ -92,3 +106,67 @@ def encode_document(result: DocumentResult) -> DocumentRows:
         ],
         anchors=anchor_rows(result),
     )
+
+
+# ---------------------------------------------------------------- NUL characters
+
+NUL = "\x00"
+REPLACEMENT = "\ufffd"
+#: Which tuple fields hold JSON text (a NUL there is the escape ``\u0000``).
+_JSON_FIELDS = {"document": (8,), "elements": (10, 11), "relationships": (8,), "anchors": ()}
+_TEXT, _SEGMENT, _ANCHOR, _LOCATION, _METADATA = (itemgetter(i) for i in (7, 6, 9, 10, 11))
+#: ``\u0000`` preceded by an even number of backslashes: a real escape, not an escaped backslash.
+_JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def _may_hold_nul(rows: DocumentRows) -> bool:
+    """Cheap test on the common path: element fields joined in C, the small rest through orjson.
+
+    orjson writes a NUL as ``\u0000`` and a JSON string's ``\u0000`` as ``\\u0000``, so one
+    substring test covers both; a literal backslash-u0000 in text is a harmless false positive.
+    """
+    elements = rows.elements
+    raw = "".join(map(_TEXT, elements)) + "".join(map(_SEGMENT, elements))
+    if NUL in raw or NUL in "".join(filter(None, map(_ANCHOR, elements))):
+        return True
+    if "\\u0000" in "".join(map(_LOCATION, elements)) or "\\u0000" in "".join(map(_METADATA, elements)):
+        return True
+    rest = (rows.document, *rows.relationships, *rows.anchors)
+    try:
+        return b"\\u0000" in orjson.dumps(rest)
+    except orjson.JSONEncodeError:  # a lone surrogate or a huge int: the store will refuse it anyway
+        return any(isinstance(v, str) and (NUL in v or "\\u0000" in v) for row in rest for v in row)
+
+
+def _without_nul(rows: DocumentRows) -> DocumentRows:
+    """The same rows with every NUL replaced, counted in the document's metadata."""
+    counter = [0]
+
+    def clean(table: str, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        json_fields = _JSON_FIELDS[table]
+        return tuple(
+            _clean_value(value, index in json_fields, counter) if isinstance(value, str) else value
+            for index, value in enumerate(row)
+        )
+
+    elements = [clean("elements", row) for row in rows.elements]
+    relationships = [clean("relationships", row) for row in rows.relationships]
+    anchors = [clean("anchors", row) for row in rows.anchors]  # type: ignore[misc]
+    document = clean("document", rows.document)
+    if counter[0]:
+        metadata = orjson.loads(document[8])
+        metadata["nul_characters_replaced"] = counter[0]
+        document = (*document[:8], to_json(metadata), *document[9:])
+    return DocumentRows(rows.doc_id, document, elements, relationships, anchors)  # type: ignore[arg-type]
+
+
+def _clean_value(value: str, is_json: bool, counter: list[int]) -> str:
+    if is_json:
+        if "\\u0000" not in value:
+            return value
+        cleaned, count = _JSON_NUL.subn(lambda m: m.group(1) + REPLACEMENT, value)
+    else:
+        count = value.count(NUL)
+        cleaned = value.replace(NUL, REPLACEMENT) if count else value
+    counter[0] += count
+    return cleaned
