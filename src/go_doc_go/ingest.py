@@ -147,7 +147,7 @@ class _Run:
             self.writer.close()
         for rows, failure in self.refused:
             self._store_failed(rows, failure)
-        self._record_sources()
+        self._note_moved_sources()
         self._post_process()
         self.summary.seconds = time.perf_counter() - started
         return self.summary
@@ -162,20 +162,15 @@ class _Run:
             self.summary.links_unresolved = links.unresolved
             self.summary.anchors_missing = links.anchor_missing
 
-    def _record_sources(self) -> None:
-        """Remember which folder each source name stands for (and say when it moved)."""
+    def _note_moved_sources(self) -> None:
+        """Say when a source name now stands for another folder (post-processing records the new one)."""
         known = self.store.source_locations()
-        moved = [s for s in self.config.content_sources if known.get(s.name) != str(s.base_path)]
-        for source in moved:
-            if source.name in known:
+        for source in self.config.content_sources:
+            if known.get(source.name) not in (None, str(source.base_path)):
                 self.summary.notes.append(
                     f"source {source.name!r} was {known[source.name]}, now {source.base_path}; documents "
                     f"not found in the new location were removed"
                 )
-        if moved:
-            with self.store.transaction() as tx:
-                for source in moved:
-                    self.store.record_source(tx, source.name, str(source.base_path))
 
     def _store_failed(self, rows: DocumentRows, failure: RowFailure) -> None:
         """A document the store refused: counted as failed (stage store), not as processed."""

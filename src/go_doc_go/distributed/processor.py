@@ -247,7 +247,9 @@ class QueuedDocumentProcessor:
                 continue
 
     def _commit_together(self, plan: _Plan, pass_token: str, refused: dict[LeaseKey, str]) -> None:
-        with self.store.transaction() as tx, self.queue.transaction(tx) as q:
+        q = _InStoreTransaction(self.queue)
+        with self.store.transaction() as tx:
+            q.conn = tx
             _queue_planner_settings(tx)
             todo = [(lease, h, o) for lease, h, o in plan.completions if lease.key not in refused]
             done = q.complete_many([x[0] for x in todo], content_hashes=[x[1] for x in todo],
@@ -260,6 +262,7 @@ class QueuedDocumentProcessor:
                 refused.update({keys[f.doc_id]: f.cause for f in failures})
                 raise _Redo()
             self._record_rest(tx, q, plan, ours, refused, pass_token)
+        q.confirm()  # committed: only now are the leases forgotten (a rollback keeps them held)
         self._count(plan, ours, len(done.refused), refused)
 
     def _commit_store_first(self, plan: _Plan, pass_token: str, refused: dict[LeaseKey, str]) -> None:
@@ -321,6 +324,32 @@ class QueuedDocumentProcessor:
         for lease, failure in plan.failures:
             log.info("failed %s:%s at %s (%s): %s", lease.source_name, lease.doc_path, failure.stage, failure.kind,
                      failure.cause)
+
+
+class _InStoreTransaction:
+    """Queue operations on the store's transaction; their leases are forgotten only after it commits."""
+
+    def __init__(self, queue: WorkQueue) -> None:
+        self.queue = queue
+        self.conn: Any = None
+        self.results: list[Any] = []
+
+    def complete_many(self, leases: list[Lease], **options: Any) -> Any:
+        result = self.queue.complete_many(leases, conn=self.conn, **options)
+        self.results.append(result)
+        return result
+
+    def fail(self, lease: Lease, error: str, **options: Any) -> Any:
+        result = self.queue.fail(lease, error, conn=self.conn, **options)
+        self.results.append(result)
+        return result
+
+    def add_many(self, documents: list[NewDocument]) -> Any:
+        return self.queue.add_many(documents, conn=self.conn)
+
+    def confirm(self) -> None:
+        for result in self.results:
+            self.queue.confirm(result)
 
 
 def _queue_planner_settings(tx: Any) -> None:

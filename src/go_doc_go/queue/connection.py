@@ -46,6 +46,17 @@ def default_url() -> str:
     return os.environ.get("GO_DOC_GO_DATABASE_URL") or DEFAULT_URL
 
 
+def session_options(url: str) -> str:
+    """The queue's session settings added to whatever ``options`` the URL has (a search_path, say)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        own = conninfo_to_dict(url).get("options")
+    except psycopg.ProgrammingError:
+        own = None
+    return f"{own} {_OPTIONS}" if own else _OPTIONS
+
+
 def connect(url: str, *, autocommit: bool = True) -> Connection:
     """One plain connection (for LISTEN, migrations and tools)."""
     return psycopg.connect(url, autocommit=autocommit)
@@ -64,7 +75,7 @@ def make_pool(
         url,
         min_size=min_size,
         max_size=max_size,
-        kwargs={"autocommit": True, "options": _OPTIONS},
+        kwargs={"autocommit": True, "options": session_options(url)},
         check=ConnectionPool.check_connection if check else None,
         reconnect_timeout=300,
         name=name,

@@ -8,9 +8,11 @@ leader-term check there, so a stale leader's writes roll back.
 
 Steps, in order:
 
-1. ``remove_vanished``: documents of fully listed sources that the pass did not
+1. ``record_sources``: the store remembers which folder each source name
+   stands for (so a second folder with the same name is noticed).
+2. ``remove_vanished``: documents of fully listed sources that the pass did not
    see are deleted (a source whose listing was incomplete keeps its documents).
-2. ``resolve_links``: links of documents written or removed since the last
+3. ``resolve_links``: links of documents written or removed since the last
    resolution, and links into them, point at their target elements. It costs
    time in proportion to what changed, not to the size of the store.
 
@@ -53,6 +55,20 @@ class Step(Protocol):
     def run(self, store: Store, tx: Any, context: PassContext) -> int: ...
 
 
+class RecordSources:
+    name = "record_sources"
+
+    def enabled(self, config: Config) -> bool:
+        return True
+
+    def run(self, store: Store, tx: Any, context: PassContext) -> int:
+        known = store.source_locations()
+        moved = [s for s in context.config.content_sources if known.get(s.name) != str(s.base_path)]
+        for source in moved:
+            store.record_source(tx, source.name, str(source.base_path))
+        return len(moved)
+
+
 class RemoveVanished:
     name = "remove_vanished"
 
@@ -73,7 +89,7 @@ class ResolveLinks:
         return store.resolve_pending_links(tx)
 
 
-STEPS: list[Step] = [RemoveVanished(), ResolveLinks()]
+STEPS: list[Step] = [RecordSources(), RemoveVanished(), ResolveLinks()]
 
 Fence = Callable[[Any], None]
 
