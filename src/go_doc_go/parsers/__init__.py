@@ -19,6 +19,11 @@ PARSER_MODULES: dict[str, str] = {
     "csv": "go_doc_go.parsers.csv",
     "json": "go_doc_go.parsers.json",
     "xml": "go_doc_go.parsers.xml",
+    # Binary formats; their libraries come with the ``formats`` extra (see sources.detect).
+    "pdf": "go_doc_go.parsers.pdf",
+    "docx": "go_doc_go.parsers.docx",
+    "pptx": "go_doc_go.parsers.pptx",
+    "xlsx": "go_doc_go.parsers.xlsx",
 }
 
 _loaded: dict[str, Parser] = {}

@@ -246,7 +246,7 @@ class _Builder:
         """Add an item at nesting ``ilvl``: into the open list of that level, a new nested one, or a new list."""
         lists = self.lists
         while lists and lists[-1][0] > ilvl:
-            lists.pop()
+            _finish_list(lists.pop()[1])
         if not lists or lists[-1][0] < ilvl:
             ordered = self.formats.get(numbering, "decimal") not in ("bullet", "none")
             parent = container or self.sections.parent
@@ -267,10 +267,9 @@ class _Builder:
         return item
 
     def close_lists(self) -> None:
-        if self.lists:
-            for _, node in self.lists:
-                node.text = "\n".join(child.text for child in node.children if child.element_type == ElementType.LIST_ITEM)
-            self.lists.clear()
+        for _, node in self.lists:
+            _finish_list(node)
+        self.lists.clear()
 
     # ------------------------------------------------------------ text
 
@@ -441,6 +440,11 @@ class _Builder:
             self.budget.spend()
             self.root.children.append(ParsedNode(ElementType.COMMENT, text="\n".join(t for t in texts if t),
                                                  metadata=metadata, location={"comment_id": cid}))  # fmt: skip
+
+
+def _finish_list(node: ParsedNode) -> None:
+    """A list's text: its items' text, one per line."""
+    node.text = "\n".join(child.text for child in node.children)
 
 
 def _clean(text: str) -> str:

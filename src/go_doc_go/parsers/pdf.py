@@ -159,7 +159,7 @@ class _Document:
             elif not lines:
                 empty.append(index + 1)
             pages.append((node, lines, links))
-        _mark_running(pages)
+        _mark_running(pages, _body_size(lines for _, lines, _ in pages))
         for _, lines, _ in pages:
             _mark_tables(lines)
         body = _body_size(lines for _, lines, _ in pages)
@@ -316,8 +316,9 @@ def _segments(rects: list[tuple[float, float, float, float]], size: float, textp
     return out
 
 
-def _mark_running(pages: list[tuple[ParsedNode, list[_Line], Any]]) -> None:
-    """Running headers and footers: edge lines whose text (digits aside) repeats on at least half the pages (and 3)."""
+def _mark_running(pages: list[tuple[ParsedNode, list[_Line], Any]], body: float) -> None:
+    """Running headers and footers: edge lines no larger than the body text whose text (digits aside)
+    repeats on at least half the pages (and 3)."""
     if len(pages) < 3:
         return
     seen: Counter[str] = Counter()
@@ -326,6 +327,8 @@ def _mark_running(pages: list[tuple[ParsedNode, list[_Line], Any]]) -> None:
         height = node.metadata.get("height") or 792.0
         found = []
         for line in lines:
+            if line.size > body * 1.05:
+                continue
             if line.y0 > height * (1 - EDGE):
                 found.append((line, "header", _DIGITS.sub("#", line.text)))
             elif line.y1 < height * EDGE:
@@ -489,7 +492,7 @@ class _PageBuilder:
         lists = self.lists
         tolerance = 0.5 * first.size
         while lists and first.x0 < lists[-1][0] - tolerance:
-            lists.pop()
+            _finish_list(lists.pop()[1])
         if not lists or first.x0 > lists[-1][0] + tolerance:
             parent = lists[-1][1].children[-1] if lists and lists[-1][1].children else self.sections.parent
             depth = self.sections.depth + 2 * len(lists) + 2
@@ -508,7 +511,7 @@ class _PageBuilder:
 
     def close_lists(self) -> None:
         for _, node in self.lists:
-            node.text = "\n".join(child.text for child in node.children)
+            _finish_list(node)
         self.lists.clear()
 
     def table(self, lines: list[_Line]) -> None:
@@ -551,6 +554,11 @@ class _PageBuilder:
                     best, best_area = node, area
             self.budget.spend_link()
             self.document.result.links.append(ParsedLink(uri, label or uri, best))
+
+
+def _finish_list(node: ParsedNode) -> None:
+    """A list's text: its items' text, one per line."""
+    node.text = "\n".join(child.text for child in node.children)
 
 
 def _table_run(lines: list[_Line], start: int) -> int:

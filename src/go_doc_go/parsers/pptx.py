@@ -153,7 +153,7 @@ class _Builder:
         """Paragraphs and lists of one text frame, in order, added to ``parent``."""
         lists: list[tuple[int, ParsedNode]] = []  # (level, list), innermost last
         for index, paragraph in enumerate(frame.paragraphs):
-            text = paragraph.text.replace("\v", "\n").strip()
+            text = _paragraph_text(paragraph)
             if not text:
                 continue
             here = {**location, "paragraph": index}
@@ -250,8 +250,13 @@ def _bullet(paragraph: Any, bulleted: bool) -> str | None:
     return "bullet" if bulleted else None
 
 
+def _paragraph_text(paragraph: Any) -> str:
+    """The paragraph's text; a line break (``a:br``, ``\\v`` in python-pptx) is a newline."""
+    return "\n".join(line.strip() for line in paragraph.text.replace("\v", "\n").split("\n")).strip()
+
+
 def _frame_text(frame: Any) -> str:
-    return "\n".join(p.text.replace("\v", "\n").strip() for p in frame.paragraphs if p.text.strip())
+    return "\n".join(text for text in (_paragraph_text(p) for p in frame.paragraphs) if text)
 
 
 def _finish_lists(parent: ParsedNode) -> None:

@@ -230,7 +230,7 @@ class _Sheet:
             rels = get_dependents(self.book._archive, get_rels_path(path))
         except KeyError:
             return {}
-        return {rel.Id: rel.Target for rel in rels.Relationship if rel.TargetMode == "External"}
+        return {rel.Id: rel.Target for rel in rels if rel.TargetMode == "External"}
 
     def cell_node(self, ref: str) -> ParsedNode | None:
         digits = ref.lstrip("$ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
