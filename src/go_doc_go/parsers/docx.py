@@ -103,6 +103,24 @@ class _Style:
         self.outline, self.num_id, self.ilvl = _paragraph_properties(ppr)
 
 
+class _Styles:
+    """Style id -> ``_Style``, read on first use (a template defines hundreds; a document uses a few)."""
+
+    __slots__ = ("_elements", "_styles")
+
+    def __init__(self, styles: Any) -> None:
+        self._elements = {el.get(_w("styleId")): el for el in styles.iterchildren(_w("style"))}
+        self._styles: dict[str, _Style | None] = {}
+
+    def get(self, style_id: str) -> _Style | None:
+        try:
+            return self._styles[style_id]
+        except KeyError:
+            el = self._elements.get(style_id)
+            style = self._styles[style_id] = _Style(el) if el is not None else None
+            return style
+
+
 def _paragraph_properties(ppr: Any) -> tuple[int | None, str | None, int | None]:
     """(outline level, numbering id, list level) set directly in a ``w:pPr``."""
     if ppr is None:
@@ -137,8 +155,8 @@ class _Builder:
         self.budget.spend()
         self.sections = Sections(self.root)
         self.slugger = Slugger()
-        self.styles = {el.get(_w("styleId")): _Style(el) for el in document.styles.element.iter(_w("style"))}
-        self.formats = _numbering_formats(document.part)
+        self.styles = _Styles(document.styles.element)
+        self._formats: dict[tuple[str, int], str] | None = None  # read at the first list item
         self.paragraphs = 0
         self.tables = 0
         self.first_title: str | None = None
@@ -248,7 +266,9 @@ class _Builder:
         while lists and lists[-1][0] > ilvl:
             _finish_list(lists.pop()[1])
         if not lists or lists[-1][0] < ilvl:
-            ordered = self.formats.get(numbering, "decimal") not in ("bullet", "none")
+            if self._formats is None:
+                self._formats = _numbering_formats(self.part)
+            ordered = self._formats.get(numbering, "decimal") not in ("bullet", "none")
             parent = container or self.sections.parent
             if lists and lists[-1][1].children:
                 parent = lists[-1][1].children[-1]  # nested under the previous item
