@@ -16,6 +16,12 @@ Each document goes through exactly what a parser process does for it
   8 documents as single mode sends them), timed after one warm-up document so
   the fork server's start is reported apart.
 
+``--compare-libraries`` times the PDF candidates on the same files instead
+(text layer of every page, in this process): PDFium text only (pypdfium2),
+pdfminer.six's layout analysis (``extract_pages``), pypdf's ``extract_text``,
+and go-doc-go's PDF parser (PDFium plus the layout inference). The
+libraries that are not installed are left out.
+
 ``--unstructured-python`` runs Unstructured's ``partition_pdf(strategy="fast")``
 on the same PDFs with that interpreter (a venv where ``unstructured[pdf]`` is
 installed), for a side-by-side figure. A benchmark, not a test: it reports,
@@ -156,6 +162,66 @@ def measure_unstructured(python: str, folder: Path, names: list[str]) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def _pdfium_text(path: Path) -> int:
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(path.read_bytes())
+    for index in range(len(document)):
+        page = document[index]
+        textpage = page.get_textpage()
+        textpage.get_text_range()
+        textpage.close()
+        page.close()
+    pages = len(document)
+    document.close()
+    return pages
+
+
+def _pdfminer(path: Path) -> int:
+    from pdfminer.high_level import extract_pages
+
+    return sum(1 for _ in extract_pages(str(path)))
+
+
+def _pypdf(path: Path) -> int:
+    import pypdf
+
+    reader = pypdf.PdfReader(str(path))
+    for page in reader.pages:
+        page.extract_text()
+    return len(reader.pages)
+
+
+def _go_doc_go(path: Path) -> int:
+    from go_doc_go.parsers.base import ParseInput
+    from go_doc_go.parsers.pdf import parse
+
+    return parse(ParseInput(path.read_bytes(), path.name)).metadata["pages"]
+
+
+def compare_libraries(folder: Path, names: list[str]) -> dict[str, dict[str, float]]:
+    """pages/s of each PDF candidate over the same files (one process, one after the other)."""
+    import logging
+    import warnings
+
+    logging.disable(logging.WARNING)  # pdfminer and pypdf log every font quirk
+    warnings.simplefilter("ignore")
+    out: dict[str, dict[str, float]] = {}
+    for label, module, run in (("pypdfium2 text", "pypdfium2", _pdfium_text), ("go-doc-go parser", "pypdfium2", _go_doc_go),
+                               ("pdfminer.six extract_pages", "pdfminer", _pdfminer),
+                               ("pypdf extract_text", "pypdf", _pypdf)):  # fmt: skip
+        try:
+            __import__(module)
+        except ImportError:
+            continue
+        pages, started = 0, time.perf_counter()
+        for name in names:
+            pages += run(folder / name)
+        seconds = time.perf_counter() - started
+        out[label] = {"pages": pages, "seconds": round(seconds, 2), "pages_per_s": round(pages / seconds, 1)}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pdf-dir", type=Path, help="use every PDF in this folder instead of generated ones")
@@ -164,6 +230,8 @@ def main() -> None:
     parser.add_argument("--docx", type=int, default=200, help="DOCX documents (default 200)")
     parser.add_argument("--jobs", type=int, default=1, help="pool processes for isolation on (default 1)")
     parser.add_argument("--unstructured-python", help="a Python with unstructured[pdf] installed")
+    parser.add_argument("--compare-libraries", action="store_true",
+                        help="time pypdfium2, pdfminer.six, pypdf and our parser on the PDFs instead")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -175,6 +243,12 @@ def main() -> None:
                                    "storage": {"path": str(Path(tmp) / "unused.db")}})  # fmt: skip
         source = open_source(config.content_sources[0])
         pages = page_count(folder, files["pdf"])
+        if args.compare_libraries:
+            compared = compare_libraries(folder, files["pdf"])
+            print(json.dumps(compared, indent=2) if args.json else "\n".join(
+                f"{label:28} {r['pages_per_s']:>8} pages/s ({r['pages']} pages in {r['seconds']} s)"
+                for label, r in compared.items()))
+            return
         report: dict = {"pdf_files": len(files["pdf"]), "pdf_pages": pages, "docx_files": len(files["docx"]),
                         "jobs": args.jobs}  # fmt: skip
         for kind, unit, count in (("pdf", "pages", pages), ("docx", "docs", len(files["docx"]))):
