@@ -212,6 +212,10 @@ class _Builder:
             node = ParsedNode(ElementType.PARAGRAPH, text=text, location=location)
             self.budget.spend()
             (container or self.sections.parent).children.append(node)
+        self.link_up(node, links, anchors)
+
+    def link_up(self, node: ParsedNode, links: list[tuple[str, str]], anchors: list[str]) -> None:
+        """Give ``node`` its bookmarks as anchors and report its hyperlinks."""
         for anchor in anchors:
             node.add_anchor(anchor)
         for href, link_text in links:
@@ -373,18 +377,18 @@ class _Builder:
         rows = [tr for tr in _children(tbl, TR)]
         header_names: list[str] = []
         for r, tr in enumerate(rows):
-            cells = [(tc, self.cell_text(tc)) for tc in _children(tr, TC)]
-            is_header = r == 0 and len(rows) > 1 and _is_header_row(tr, [tc for tc, _ in cells])
+            cells = [(tc, *self.cell_text(tc)) for tc in _children(tr, TC)]
+            is_header = r == 0 and len(rows) > 1 and _is_header_row(tr, [cell[0] for cell in cells])
             row = ParsedNode(
                 ElementType.TABLE_HEADER if is_header else ElementType.TABLE_ROW,
-                text=" | ".join(text for _, text in cells),
+                text=" | ".join(cell[1] for cell in cells),
                 location={**base, "row": r},
             )
             self.budget.spend()
             table.children.append(row)
             if is_header:
-                header_names = [text for _, text in cells]
-            for c, (tc, text) in enumerate(cells):
+                header_names = [cell[1] for cell in cells]
+            for c, (tc, text, links, anchors) in enumerate(cells):
                 metadata: dict[str, Any] = {}
                 span = _int(tc.find(f"{_w('tcPr')}/{_w('gridSpan')}"))
                 if span and span > 1:
@@ -392,18 +396,22 @@ class _Builder:
                 if not is_header and c < len(header_names) and header_names[c]:
                     metadata["column"] = header_names[c]
                 self.budget.spend_cell()
-                row.children.append(ParsedNode(ElementType.TABLE_CELL, text=text, metadata=metadata,
-                                               location={**base, "row": r, "column": c}))  # fmt: skip
+                node = ParsedNode(ElementType.TABLE_CELL, text=text, metadata=metadata, location={**base, "row": r, "column": c})
+                row.children.append(node)
+                self.link_up(node, links, anchors)
         table.text = " | ".join(header_names)
         table.metadata.update(rows=len(rows), has_header=bool(header_names))
 
-    def cell_text(self, tc: Any) -> str:
-        parts = []
+    def cell_text(self, tc: Any) -> tuple[str, list[tuple[str, str]], list[str]]:
+        """A cell's paragraphs (nested tables included) joined by newlines, with their links and bookmarks."""
+        parts, links, anchors = [], [], []
         for p in _blocks(tc, paragraphs_only=True):
-            text, links, _ = self.text_of(p)
+            text, found, names = self.text_of(p)
             if text:
                 parts.append(text)
-        return "\n".join(parts)
+            links.extend(found)
+            anchors.extend(names)
+        return "\n".join(parts), links, anchors
 
     # ------------------------------------------------------------ headers, footers, comments
 
@@ -446,7 +454,12 @@ class _Builder:
         self.story = part
         for el in part.element.iter(_w("comment")):
             cid = el.get(ID) or ""
-            texts = [self.text_of(p)[0] for p in _blocks(el, paragraphs_only=True)]
+            texts, links, anchors = [], [], []
+            for p in _blocks(el, paragraphs_only=True):
+                text, found, names = self.text_of(p)
+                texts.append(text)
+                links.extend(found)
+                anchors.extend(names)
             metadata: dict[str, Any] = {"comment_id": cid}
             author = el.get(_w("author"))
             if author:
@@ -458,8 +471,10 @@ class _Builder:
             if refers:
                 metadata["refers_to"] = refers
             self.budget.spend()
-            self.root.children.append(ParsedNode(ElementType.COMMENT, text="\n".join(t for t in texts if t),
-                                                 metadata=metadata, location={"comment_id": cid}))  # fmt: skip
+            node = ParsedNode(ElementType.COMMENT, text="\n".join(t for t in texts if t), metadata=metadata,
+                              location={"comment_id": cid})  # fmt: skip
+            self.root.children.append(node)
+            self.link_up(node, links, anchors)
 
 
 def _finish_list(node: ParsedNode) -> None:

@@ -129,6 +129,24 @@ def test_real_files_from_python_docx():
     assert sections["root/page_footer[0]"].text == "Footer for section 1"
 
 
+def test_links_in_table_cells_and_comments_are_reported():
+    import docx
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    cell = document.add_table(rows=1, cols=2).cell(0, 1)
+    make._hyperlink(cell.paragraphs[0], "https://example.com/cell", "in a cell", OxmlElement, qn, RELATIONSHIP_TYPE)
+    out = io.BytesIO()
+    document.save(out)
+    [link] = run(out.getvalue()).links
+    assert (link.href, link.text, link.node.location) == ("https://example.com/cell", "in a cell",
+                                                          {"table": 0, "row": 0, "column": 1})  # fmt: skip
+    comments = run((DATA / "real" / "comments-rich-para.docx").read_bytes())
+    assert [(link.href, str(link.node.element_type)) for link in comments.links] == [("https://google.com", "comment")]
+
+
 def test_content_controls_and_tracked_insertions_keep_their_text():
     body = (
         '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
