@@ -90,7 +90,7 @@ class _Builder:
         stack = list(reversed(shapes))
         while stack:
             shape = stack.pop()
-            if getattr(shape, "shape_type", None) is not None and shape.shape_type == 6:  # MSO_SHAPE_TYPE.GROUP
+            if _shape_type(shape) == 6:  # MSO_SHAPE_TYPE.GROUP
                 stack.extend(reversed(list(shape.shapes)))
                 continue
             self.shape(node, shape, number)
@@ -127,7 +127,7 @@ class _Builder:
                     slide.children.append(ParsedNode(ElementType.PARAGRAPH, text=text, metadata={"chart": True},
                                                      location=location))  # fmt: skip
             return
-        if shape.shape_type == 13:  # MSO_SHAPE_TYPE.PICTURE
+        if _shape_type(shape) == 13:  # MSO_SHAPE_TYPE.PICTURE
             alt = (shape._element.xpath("./*[1]/*[local-name()='cNvPr']/@descr") or [""])[0].strip()
             self.budget.spend()
             image = ParsedNode(ElementType.IMAGE, text=alt, metadata={"alt": alt, "name": shape.name}, location=location)
@@ -227,6 +227,15 @@ class _Builder:
                 header = texts
         node.text = " | ".join(header)
         node.metadata.update(rows=len(rows), has_header=bool(header))
+
+
+def _shape_type(shape: Any) -> int | None:
+    """python-pptx's shape type, None where it cannot tell (it raises for unrecognised shapes)."""
+    try:
+        kind = shape.shape_type
+    except (NotImplementedError, AttributeError, KeyError, ValueError):
+        return None
+    return int(kind) if kind is not None else None
 
 
 def _placeholder_kind(shape: Any) -> str | None:
