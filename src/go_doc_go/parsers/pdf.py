@@ -128,7 +128,7 @@ def _open(pdfium: Any, doc: ParseInput) -> Any:
     try:
         return pdfium.PdfDocument(doc.data)
     except pdfium.PdfiumError as error:
-        if getattr(error, "err_code", None) == pdfium.raw.FPDF_ERR_PASSWORD:
+        if getattr(error, "err_code", None) == pdfium.raw.FPDF_ERR_PASSWORD or "password" in str(error).lower():
             raise EncryptedDocumentError(
                 f"PDF {doc.path} is encrypted with a password; it cannot be read without it"
             ) from None
