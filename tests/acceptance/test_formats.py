@@ -156,6 +156,11 @@ def test_without_the_formats_extra_files_are_skipped_with_a_hint(tmp_path, hooks
     assert reasons["deck.pptx"].startswith("install go-doc-go[formats] to ingest .pptx files")
     assert reasons["book.xlsx"].startswith("install go-doc-go[formats] to ingest .xlsx files (openpyxl")
     assert reasons["scan"] == "unsupported or binary file type"
+    human = subprocess.run([sys.executable, "-m", "go_doc_go.cli.main", "ingest", "--config", str(tmp_path / "config.yaml")],
+                           capture_output=True, text=True, timeout=300,
+                           env={**os.environ, "GDG_NO_FORMATS": "1", "COLUMNS": "200",
+                                "PYTHONPATH": os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")])})  # fmt: skip
+    assert "install go-doc-go[formats] to ingest .pdf files" in human.stdout  # not eaten as rich markup
 
 
 def test_a_parser_whose_library_is_missing_names_the_extra(tmp_path, hooks):
