@@ -8,6 +8,8 @@
     │   │   └── OutsideRootError       a path or symlink leads outside the configured root (permanent)
     │   ├── ParseError             permanent: the bytes will not parse any better next time
     │   │   ├── LimitExceededError     a parsers.* limit: names the key, the limit and the value
+    │   │   ├── EncryptedDocumentError a password-protected PDF or Office file (permanent)
+    │   │   ├── UnsafeArchiveError     a zip-based document that would inflate too far (a zip bomb)
     │   │   ├── ParseTimeoutError      parsers.timeout passed (retryable)
     │   │   └── ParserCrashedError     the isolated parser process died (retryable)
     │   ├── ElementIdCollisionError    two elements got the same id (a parser bug): relate stage
@@ -88,6 +90,14 @@ class LimitExceededError(ParseError):
     def __init__(self, key: str, limit: int | float, value: str) -> None:
         self.key, self.limit, self.value = key, limit, value
         super().__init__(f"document has {value} (limit parsers.{key} = {limit:,})")
+
+
+class EncryptedDocumentError(ParseError):
+    """The document is encrypted with a password; it cannot be read without one."""
+
+
+class UnsafeArchiveError(ParseError):
+    """A zip-based document (DOCX, PPTX, XLSX) would inflate past the safe sizes or ratios."""
 
 
 class ParseTimeoutError(ParseError):

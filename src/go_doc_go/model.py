@@ -37,6 +37,14 @@ class ElementType(StrEnum):
     XML_TEXT = "xml_text"
     ADMONITION = "admonition"
     TAB = "tab"
+    # Office and PDF documents.
+    PAGE = "page"
+    SLIDE = "slide"
+    SLIDE_NOTES = "slide_notes"
+    SHEET = "sheet"
+    PAGE_HEADER = "page_header"
+    PAGE_FOOTER = "page_footer"
+    COMMENT = "comment"
 
 
 class RelationshipType(StrEnum):

@@ -46,7 +46,8 @@ from go_doc_go.storage.rows import DocumentRows, encode_document
 #: Modules the fork server imports once, so every child starts with them loaded.
 PRELOAD = [
     "go_doc_go.pool", "go_doc_go.parsers.markdown", "go_doc_go.parsers.html", "go_doc_go.parsers.xml",
-    "go_doc_go.parsers.json", "go_doc_go.parsers.csv", "go_doc_go.parsers.text",
+    "go_doc_go.parsers.json", "go_doc_go.parsers.csv", "go_doc_go.parsers.text", "go_doc_go.parsers.code",
+    "go_doc_go.parsers.yaml", "go_doc_go.parsers.toml", "go_doc_go.parsers.ini",
 ]  # fmt: skip
 
 

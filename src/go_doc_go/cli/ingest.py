@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -177,14 +178,14 @@ def print_summary(summary: IngestSummary, config: Config, console: Console) -> N
         for column in ("document", "stage", "cause"):
             table.add_column(column, overflow="fold")
         for failure in summary.failures:
-            table.add_row(f"{failure.source}:{failure.path}", failure.stage, failure.cause)
+            table.add_row(escape(f"{failure.source}:{failure.path}"), failure.stage, escape(failure.cause))
         console.print(table)
     if summary.skipped_paths:
         table = Table(title="Skipped paths", title_justify="left")
         table.add_column("path", overflow="fold")
         table.add_column("reason")
         for skipped in summary.skipped_paths[:20]:
-            table.add_row(f"{skipped.source}:{skipped.path}", skipped.reason)
+            table.add_row(escape(f"{skipped.source}:{skipped.path}"), escape(skipped.reason))
         if summary.skipped > 20:
             table.add_row(f"… and {summary.skipped - 20} more", "")
         console.print(table)

@@ -29,6 +29,11 @@ PARSER_MODULES: dict[str, str] = {
     "toml": "go_doc_go.parsers.toml",
     "ini": "go_doc_go.parsers.ini",
     "code": "go_doc_go.parsers.code",
+    # Binary formats; their libraries come with the ``formats`` extra (see sources.detect).
+    "pdf": "go_doc_go.parsers.pdf",
+    "docx": "go_doc_go.parsers.docx",
+    "pptx": "go_doc_go.parsers.pptx",
+    "xlsx": "go_doc_go.parsers.xlsx",
 }
 
 _loaded: dict[str, Parser] = {}

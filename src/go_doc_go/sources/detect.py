@@ -12,8 +12,11 @@ Rules, first match wins:
    (``.ini``, ``.cfg``, ``.conf``, ``.properties``...) and source code
    (``code``: ``.py``, ``.sh``, ``.js``, ``.ts``, ``.c``, ``.h``, ``.rs``,
    ``.go``, ``.java``, ``.rb``... the list is ``parsers.code.LANGUAGES``).
-   Known binary extensions (images, archives, executables, PDF, Office
-   files) are not ingested and not read.
+   Known binary extensions (images, archives, executables) are not
+   ingested and not read. PDF, DOCX, PPTX and XLSX (``DOCUMENT_FORMATS``)
+   are parsed when their libraries are installed (the ``formats`` extra);
+   without them their files are skipped, and ``missing_extra`` gives the
+   skip reason that names the extra.
 3. **Sniffing**, only for other files (``sniff_type`` on the first 4 KB; the
    reference is then marked ``sniffed``, and if the guessed type's parser
    fails the pipeline stores the document as text instead):
@@ -21,6 +24,7 @@ Rules, first match wins:
    * zero bytes no text encoding explains, or mostly control characters:
      binary, not ingested (UTF-16/32 text, with a BOM or recognised by its
      zero pattern, is decoded and sniffed like any text);
+   * ``%PDF-`` -> ``pdf`` (when the extra is installed);
    * ``<?xml`` -> ``xml`` (``html`` if ``<html`` follows), ``<!doctype html``
      or ``<html`` -> ``html``;
    * ``#!`` (a script) -> ``code``; ``%YAML`` -> ``yaml``;
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from importlib.util import find_spec
 
 from go_doc_go.encoding import bom_encoding, zero_pattern_encoding
 from go_doc_go.encoding import looks_binary as _looks_binary
@@ -71,6 +76,13 @@ EXTENSIONS: dict[str, str] = {
 }  # fmt: skip
 
 BINARY_EXTENSIONS = frozenset(_BINARY.split())
+
+#: Binary document formats with a parser: extension -> type, the module each type needs
+#: (installed by ``pip install 'go-doc-go[formats]'``).
+DOCUMENT_FORMATS = {".pdf": "pdf", ".docx": "docx", ".pptx": "pptx", ".xlsx": "xlsx"}
+FORMAT_MODULES = {"pdf": "pypdfium2", "docx": "docx", "pptx": "pptx", "xlsx": "openpyxl"}
+EXTRA = "formats"
+_installed: dict[str, bool] = {}
 
 NAMES: dict[str, str] = {
     # code (languages in parsers.code.NAMES)
@@ -109,6 +121,9 @@ def type_from_name(path: str) -> str | None:
     if found is not None:
         return found
     extension = posixpath.splitext(name)[1]
+    if extension in DOCUMENT_FORMATS:
+        doc_type = DOCUMENT_FORMATS[extension]
+        return doc_type if installed(doc_type) else None
     if extension in BINARY_EXTENSIONS:
         return None  # makefile.cpython-311.pyc is bytecode, whatever its name starts with
     for prefix, doc_type in _NAME_PREFIXES:
@@ -127,6 +142,24 @@ def type_from_extension(path: str) -> str | None:
 def is_binary_name(path: str) -> bool:
     """A file whose extension says it is binary: skipped without being read."""
     return posixpath.splitext(path)[1].lower() in BINARY_EXTENSIONS
+
+
+def installed(doc_type: str) -> bool:
+    """Is the library a document format needs importable here? (Checked once per process, without importing it.)"""
+    found = _installed.get(doc_type)
+    if found is None:
+        module = FORMAT_MODULES.get(doc_type)
+        found = _installed[doc_type] = module is None or find_spec(module) is not None
+    return found
+
+
+def missing_extra(path: str) -> str | None:
+    """Why a file of a document format is skipped: the hint naming the extra, else None."""
+    extension = posixpath.splitext(path)[1].lower()
+    doc_type = DOCUMENT_FORMATS.get(extension)
+    if doc_type is None or installed(doc_type):
+        return None
+    return f"install go-doc-go[{EXTRA}] to ingest {extension} files ({FORMAT_MODULES[doc_type]} is not installed)"
 
 
 def looks_binary(head: bytes) -> bool:
@@ -156,6 +189,8 @@ def sniff_type(head: bytes) -> str | None:
     """Guess from the first bytes (rule 3); None means binary (not ingested)."""
     if not head:
         return "text"
+    if head.startswith(b"%PDF-"):
+        return "pdf" if installed("pdf") else None
     text = _head_text(head)
     if text is None:
         return None

@@ -28,7 +28,7 @@ from go_doc_go.config import ContentSourceConfig
 from go_doc_go.exceptions import ConfigError, DocumentTooLargeError, FetchError, OutsideRootError
 from go_doc_go.model import content_hash, make_doc_id, normalize_path
 from go_doc_go.sources.base import DocumentRef, FetchedDocument, OnSkip, SkippedPath
-from go_doc_go.sources.detect import is_binary_name, sniff_type, type_from_name
+from go_doc_go.sources.detect import is_binary_name, missing_extra, sniff_type, type_from_name
 from go_doc_go.sources.globs import excludes_folder, matches_any
 
 SNIFF_BYTES = 4096
@@ -120,7 +120,7 @@ class FileSource:
                     self._skip(on_skip, relative, f"cannot read: {error.strerror}")
                     continue
                 if ref.doc_type is None:
-                    self._skip(on_skip, relative, "unsupported or binary file type")
+                    self._skip(on_skip, relative, missing_extra(relative) or "unsupported or binary file type")
                     continue
                 yield ref
             stack.extend(reversed(subfolders))
