@@ -9,13 +9,13 @@ from go_doc_go.sources import detect
 
 
 def test_binary_types_are_never_text_types():
-    assert set(detect.BINARY_EXTENSIONS.values()).isdisjoint(detect.TEXT_TYPES)
+    assert set(detect.DOCUMENT_FORMATS.values()).isdisjoint(detect.TEXT_TYPES)
 
 
 @pytest.mark.parametrize(("path", "doc_type"), [("a/Report.PDF", "pdf"), ("b.docx", "docx"), ("c.pptx", "pptx"),
                                                  ("d.xlsx", "xlsx")])  # fmt: skip
 def test_typed_by_extension_when_installed(path, doc_type):
-    pytest.importorskip(detect.BINARY_MODULES[doc_type])
+    pytest.importorskip(detect.FORMAT_MODULES[doc_type])
     assert detect.type_from_extension(path) == doc_type
     assert detect.missing_extra(path) is None
 
