@@ -1,0 +1,142 @@
+"""Worker lifecycle with real processes and signals: last man standing, a leader that dies, SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from go_doc_go import ingest_documents
+from go_doc_go.config import config_from_dict, load_config
+from go_doc_go.storage import open_store
+from tests.helpers.corpus import write_corpus
+from tests.helpers.stores import differences, snapshot
+
+from .conftest import cli, single_config, start, write_config
+
+pytestmark = pytest.mark.postgres
+
+SLOW_STEP = '''
+import os
+import time
+
+if os.environ.get("GDG_SLOW_STEP"):
+    from go_doc_go.rules import postprocess
+
+    class SlowOnce:
+        """The first leader to get here stays in post-processing (until it is killed)."""
+
+        name = "slow_once"
+
+        def enabled(self, config):
+            return True
+
+        def run(self, store, tx, context):
+            try:
+                os.remove(os.environ["GDG_SLOW_STEP"])
+            except FileNotFoundError:
+                return 0
+            time.sleep(120)
+            return 0
+
+    postprocess.STEPS.insert(0, SlowOnce())
+'''
+
+
+def stored(configuration) -> dict:  # noqa: ANN001
+    store = open_store(configuration, read_only=True)
+    try:
+        return snapshot(store)
+    finally:
+        store.close()
+
+
+def wait_for(condition, timeout: float = 120.0, what: str = "condition"):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def query(url: str, sql: str, *params):  # noqa: ANN001, ANN201
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def test_four_workers_finishing_together_post_process_exactly_once(tmp_path, fresh_db):
+    root = write_corpus(tmp_path / "corpus")
+    config_file = write_config(tmp_path / "config.yaml", root=root, database=fresh_db)
+    assert cli("go_doc_go.cli.coordinator", "--config", str(config_file)).returncode == 0
+    workers = cli("go_doc_go.cli.worker", "--config", str(config_file), "--num-workers", "4")
+    assert workers.returncode == 0, workers.stderr[-3000:]
+    assert workers.stderr.count("completed (post-processing") == 1
+    assert workers.stderr.count("stopped: run completed") == 4
+    [(status, result)] = query(fresh_db, "SELECT status, post_processing FROM processing_runs")
+    assert status == "completed" and result["resolve_links"] > 0
+
+
+def test_a_leader_killed_during_post_processing_is_replaced(tmp_path, fresh_db):
+    root = write_corpus(tmp_path / "corpus")
+    config_file = write_config(tmp_path / "config.yaml", root=root, database=fresh_db)
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(SLOW_STEP)
+    marker = tmp_path / "slow-once"
+    marker.write_text("")
+    env = {"PYTHONPATH": f"{hooks}:{':'.join(sys.path)}", "GDG_SLOW_STEP": str(marker)}
+    assert cli("go_doc_go.cli.coordinator", "--config", str(config_file)).returncode == 0
+    workers = {f"w{i}": start("go_doc_go.cli.worker", "--config", str(config_file), "--worker-id", f"w{i}",
+                              env=env, stderr=open(tmp_path / f"w{i}.log", "w")) for i in range(3)}
+    leader = wait_for(lambda: [row[0] for row in query(fresh_db, "SELECT leader_id FROM processing_runs "
+                                                                 "WHERE status = 'post_processing'")],
+                      what="a leader in post-processing")[0]
+    assert not marker.exists(), "the leader is inside the slow step"
+    victim = workers.pop(leader.split("#")[0])
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(30)
+    for process in workers.values():
+        assert process.wait(120) == 0
+    [(status, term)] = query(fresh_db, "SELECT status, leader_term FROM processing_runs")
+    assert status == "completed" and term >= 2, "another worker took over with a newer term"
+    single = config_from_dict(single_config(config_file, tmp_path / "single.db"))
+    ingest_documents(single)
+    assert differences(stored(single), stored(load_config(config_file))) == []
+
+
+def test_sigterm_during_processing_loses_nothing_and_leaves_no_lease(tmp_path, fresh_db):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
+    import ingest_bench
+
+    root = tmp_path / "docs"
+    root.mkdir()
+    ingest_bench.generate(root, 400, "markdown")
+    config_file = write_config(tmp_path / "config.yaml", root=root, database=fresh_db)
+    assert cli("go_doc_go.cli.coordinator", "--config", str(config_file)).returncode == 0
+    worker = start("go_doc_go.cli.worker", "--config", str(config_file), "--worker-id", "w1",
+                   stderr=open(tmp_path / "w1.log", "w"))
+    wait_for(lambda: query(fresh_db, "SELECT count(*) FROM document_queue WHERE state = 'completed'")[0][0] >= 40,
+             what="some documents done")
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(120) == 130
+    log = (tmp_path / "w1.log").read_text()
+    assert "stopped by a signal" in log
+    states = dict(query(fresh_db, "SELECT state, count(*) FROM document_queue GROUP BY state"))
+    assert "processing" not in states, f"no lease left held: {states}"
+    assert states.get("completed", 0) < 400, "stopped mid-run"
+    completed = query(fresh_db, "SELECT count(*) FROM document_queue WHERE state = 'completed'")[0][0]
+    documents = query(fresh_db, "SELECT count(*) FROM documents")[0][0]
+    assert documents == completed, "rows are stored exactly for the completed documents"
+    assert query(fresh_db, "SELECT count(*) FROM run_workers WHERE status = 'running'")[0][0] == 0
+
+    again = cli("go_doc_go.cli.worker", "--config", str(config_file), "--worker-id", "w2")
+    assert again.returncode == 0, again.stderr[-2000:]
+    single = config_from_dict(single_config(config_file, tmp_path / "single.db"))
+    ingest_documents(single)
+    assert differences(stored(single), stored(load_config(config_file))) == []
