@@ -83,9 +83,13 @@ class PostgreSQLStore:
                 postgresql_upgrade(self.conn, MIGRATIONS)
                 if structural is not None:
                     self._set_setting("structural", "1" if structural else "0")
-        except psycopg.Error as error:
+        except StoreOpenError:
             self.conn.close()
-            raise StoreOpenError(f"cannot open PostgreSQL store {self.where}: {self._reason(error)}") from None
+            raise
+        except (psycopg.Error, StorageError) as error:  # a migration, or the setting's write, failed
+            self.conn.close()
+            reason = self._reason(error) if isinstance(error, psycopg.Error) else str(error)
+            raise StoreOpenError(f"cannot open PostgreSQL store {self.where}: {reason}") from None
         except BaseException:
             self.conn.close()
             raise
