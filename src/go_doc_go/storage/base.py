@@ -87,9 +87,11 @@ class Store(Protocol):
         ...
 
     def write_documents(self, tx: Any, documents: Sequence[DocumentRows], *, pass_token: str) -> list[RowFailure]:
-        """Replace each document (each in its own savepoint); marks them seen by ``pass_token``.
+        """Replace each document, all or nothing per document; marks them seen by ``pass_token``.
 
         Returns the documents the database refused; the others stay in the transaction.
+        (SQLite: a savepoint per document. PostgreSQL: the batch in one savepoint with one
+        statement per table, redone document by document when the database refuses any of it.)
         """
         ...
 

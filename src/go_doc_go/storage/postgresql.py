@@ -15,8 +15,9 @@ document by document, each in a savepoint of its own, so one refused document
 never costs the others; it comes back as a ``RowFailure``.
 
 Commits are durable (``synchronous_commit=on`` for the session). Reads run on
-the autocommit connection, one statement each; ``elements_of`` streams one
-statement's rows, so a reader never sees half of a document being replaced.
+the autocommit connection, one statement each; ``elements_of`` fetches from a
+``WITH HOLD`` cursor (one snapshot, so a reader never sees half of a document
+being replaced, and the connection stays free between chunks).
 Driver errors are translated where they enter: ``StoreOpenError`` on open,
 ``StorageError`` on writes and reads, with the URI's password removed.
 """
@@ -71,6 +72,7 @@ class PostgreSQLStore:
         self.uri = uri
         self.where = redact_uri(uri)
         self.read_only = read_only
+        self._cursors = 0  # names of elements_of's server-side cursors
         try:
             self.conn = self._connect()
         except psycopg.Error as error:
@@ -83,9 +85,13 @@ class PostgreSQLStore:
                 postgresql_upgrade(self.conn, MIGRATIONS)
                 if structural is not None:
                     self._set_setting("structural", "1" if structural else "0")
-        except psycopg.Error as error:
+        except StoreOpenError:
             self.conn.close()
-            raise StoreOpenError(f"cannot open PostgreSQL store {self.where}: {self._reason(error)}") from None
+            raise
+        except (psycopg.Error, StorageError) as error:  # a migration, or the setting's write, failed
+            self.conn.close()
+            reason = self._reason(error) if isinstance(error, psycopg.Error) else str(error)
+            raise StoreOpenError(f"cannot open PostgreSQL store {self.where}: {reason}") from None
         except BaseException:
             self.conn.close()
             raise
@@ -270,14 +276,27 @@ class PostgreSQLStore:
         return [StoredDocument(*row) for row in rows]
 
     def elements_of(self, doc_id: str) -> Iterator[dict[str, Any]]:
-        """Streamed in chunks of one statement (one snapshot); the connection is busy until the end."""
+        """Streamed in chunks from a ``WITH HOLD`` cursor: one snapshot, and the connection stays free.
+
+        The result is materialized on the server when the cursor is declared (a reader never sees
+        half of a document being replaced) and fetched ``STREAM_CHUNK`` rows at a time, so other
+        calls on this store may run while the caller iterates (a streaming statement would hold
+        the connection, and such a call would wait for itself forever).
+        """
         columns = ("element_id", "element_type", "parent_id", "sibling_order",
                    "document_position", "path_segment", "text", "content_hash", "anchor",
                    "location", "metadata")  # fmt: skip
+        self._cursors += 1
         with self._reading():
-            cur = self.conn.cursor()
-            for row in cur.stream(Q["elements_of_document"], (doc_id,), size=STREAM_CHUNK):
-                yield dict(zip(columns, row, strict=True))
+            cursor = self.conn.cursor(f"elements_of_{self._cursors}", withhold=True)
+            try:
+                cursor.itersize = STREAM_CHUNK
+                cursor.execute(Q["elements_of_document"], (doc_id,))
+                for row in cursor:
+                    yield dict(zip(columns, row, strict=True))
+            finally:
+                if not self.conn.closed:
+                    cursor.close()
 
     def children_counts(self, doc_id: str) -> dict[str, int]:
         """Number of children of each element of a document that has any."""

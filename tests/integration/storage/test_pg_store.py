@@ -156,3 +156,22 @@ def test_statements_are_never_prepared(pg_schema_url):
         store.document_states([make_doc_id("s", f"a{i}.md")])
     assert store.conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone() == (0,)
     store.close()
+
+
+def test_a_store_that_cannot_record_its_setting_fails_to_open_cleanly(pg_schema_url):
+    PostgreSQLStore(pg_schema_url, structural=True).close()
+    read_only_session = pg_schema_url + "%20-cdefault_transaction_read_only%3Don"
+    with pytest.raises(StoreOpenError, match="cannot open PostgreSQL store .*read-only transaction"):
+        PostgreSQLStore(read_only_session, structural=False)
+    PostgreSQLStore(read_only_session, structural=True).close()  # nothing to write: opens
+
+
+def test_an_abandoned_stream_closes_its_cursor(pg_schema_url):
+    store = PostgreSQLStore(pg_schema_url)
+    store.store_documents([result("a.md", *(f"p{i}" for i in range(1200)))])
+    stream = store.elements_of(make_doc_id("s", "a.md"))
+    next(stream)
+    assert store.conn.execute("SELECT count(*) FROM pg_cursors").fetchone() == (1,)
+    stream.close()
+    assert store.conn.execute("SELECT count(*) FROM pg_cursors").fetchone() == (0,)
+    store.close()

@@ -75,8 +75,8 @@ def test_structural_edges_are_derived(store):
     }
     ids = {t for (t,) in rows(store, "SELECT relationship_id FROM relationships WHERE source_id = ?", p2)}
     assert ids == {f"contained_by:{p2}:{header}", f"next_sibling:{p2}:{p3}", f"previous_sibling:{p2}:{p1}"}
-    metadata = {parsed(m) == {} for (m,) in rows(store, "SELECT metadata FROM relationships WHERE relationship_type <> 'links_to'")}
-    assert metadata == {True}
+    structural = rows(store, "SELECT metadata FROM relationships WHERE relationship_type <> 'links_to'")
+    assert {parsed(m) == {} for (m,) in structural} == {True}
 
 
 def test_structural_edges_can_be_turned_off(open_store):
@@ -312,3 +312,17 @@ def test_an_exception_in_the_callers_transaction_rolls_everything_back(store):
             raise RuntimeError("the caller failed after writing")
     assert store.counts() == (0, 0, 0)
     assert snapshot(store)["documents"] == []
+
+
+def test_a_stream_of_elements_lets_other_calls_run_and_keeps_its_snapshot(open_store):
+    store, writer = open_store(), open_store()
+    r = result("a.md", *(f"paragraph {i}" for i in range(1500)))
+    store.store_documents([r])
+    stream = store.elements_of(r.document.doc_id)
+    assert next(stream)["document_position"] == 0
+    assert store.counts() == (1, 1502, 1), "another call on the same store while the stream is open"
+    assert store.children_counts(r.document.doc_id)[r.elements[1].element_id] == 1500
+    writer.store_documents([result("a.md", "replaced")])
+    rest = list(stream)
+    assert len(rest) == 1501 and rest[-1]["text"] == "paragraph 1499", "the stream's own snapshot"
+    assert texts(store) == ["", "Title", "replaced"]
