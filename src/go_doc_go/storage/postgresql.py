@@ -139,14 +139,25 @@ class PostgreSQLStore:
     def transaction(self) -> Iterator[psycopg.Connection[Any]]:
         """``BEGIN`` … ``COMMIT`` (durable); driver errors become ``StorageError``."""
         try:
+            self._live()
             with self.conn.transaction():
                 yield self.conn
         except psycopg.Error as error:
             raise StorageError(f"cannot write to the PostgreSQL store {self.where}: {self._reason(error)}") from None
 
+    def _live(self) -> None:
+        """A connection lost to a server restart or a terminated session is replaced before the next use.
+
+        The statement that found it broken has failed (its caller retries); what
+        runs after gets a fresh connection instead of failing for good.
+        """
+        if self.conn.closed or self.conn.broken:
+            self.conn = self._connect()
+
     @contextmanager
     def _reading(self) -> Iterator[None]:
         try:
+            self._live()
             yield
         except psycopg.Error as error:
             raise StorageError(f"cannot read the PostgreSQL store {self.where}: {self._reason(error)}") from None

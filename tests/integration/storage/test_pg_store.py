@@ -175,3 +175,22 @@ def test_an_abandoned_stream_closes_its_cursor(pg_schema_url):
     stream.close()
     assert store.conn.execute("SELECT count(*) FROM pg_cursors").fetchone() == (0,)
     store.close()
+
+
+def test_a_store_whose_session_was_terminated_reconnects_on_next_use(pg_schema_url):
+    import psycopg
+
+    from go_doc_go.exceptions import StorageError
+    from go_doc_go.storage.postgresql import PostgreSQLStore
+
+    store = PostgreSQLStore(pg_schema_url)
+    pid = store.conn.info.backend_pid
+    with psycopg.connect(pg_schema_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(StorageError):
+        store.document_states(["x"])  # the statement that finds it broken fails...
+    assert store.document_states(["x"]) == {}  # ...the next one runs on a new session
+    assert store.conn.info.backend_pid != pid
+    with store.transaction() as tx:
+        tx.execute("SELECT 1")
+    store.close()
