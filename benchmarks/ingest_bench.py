@@ -2,7 +2,12 @@
 
     python benchmarks/ingest_bench.py --docs 5000 [--format markdown|html|mixed] [--jobs 1 --jobs 0]
                                       [--backend sqlite|postgresql] [--database-url URL]
-                                      [--pipeline-only] [--json]
+                                      [--mode single|distributed] [--pipeline-only] [--json]
+
+``--mode distributed`` runs ``processing.mode: distributed`` through
+``ingest_documents`` (discovery, ``--jobs`` local worker processes, last-man-
+standing post-processing: the whole pass, coordinator included) into a fresh
+PostgreSQL database holding both the store and the work queue.
 
 Each configuration ingests into a fresh store: a SQLite file in a temporary
 folder, or (``--backend postgresql``) a new database on the server of
@@ -178,13 +183,15 @@ def cpu_seconds() -> tuple[float, float]:
     return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
-def measure(folder: Path, jobs: int, backend: str = "sqlite", database_url: str = "") -> dict:
+def measure(folder: Path, jobs: int, backend: str = "sqlite", database_url: str = "", mode: str = "single") -> dict:
+    if mode == "distributed":
+        backend = "postgresql"
     with fresh_store(backend, database_url) as (storage, measures):
         config = config_from_dict(
             {
                 "storage": storage,
                 "content_sources": [{"name": "bench", "base_path": str(folder)}],
-                "processing": {"jobs": jobs},
+                "processing": {"jobs": jobs, "mode": mode},
             }
         )
         server = BackendCpu(urlsplit(storage["uri"]).path.lstrip("/")) if backend == "postgresql" else None
@@ -198,6 +205,7 @@ def measure(folder: Path, jobs: int, backend: str = "sqlite", database_url: str 
         per_doc = 1000 / max(summary.processed, 1)
         return {
             "backend": backend,
+            "mode": mode,
             "jobs": effective_jobs(config),
             "docs": summary.processed,
             "seconds": round(summary.seconds, 3),
@@ -258,6 +266,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("GO_DOC_GO_DATABASE_URL")
                         or "postgresql://postgres@127.0.0.1:5432/postgres",
                         help="PostgreSQL server for --backend postgresql (a fresh database is made on it)")
+    parser.add_argument("--mode", choices=("single", "distributed"), action="append",
+                        help="repeatable; default: single (distributed stores into PostgreSQL)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--pipeline-only", action="store_true",
                         help="also measure fetch+parse+relate+encode on all cores without the store")
@@ -266,9 +276,10 @@ def main() -> None:
         folder = Path(workdir)
         size = generate(folder, args.docs, args.format)
         results = [
-            measure(folder, jobs, backend, args.database_url)
+            measure(folder, jobs, backend, args.database_url, mode)
             for jobs in (args.jobs or [1, 0])
-            for backend in (args.backend or ["sqlite"])
+            for mode in (args.mode or ["single"])
+            for backend in (args.backend or ["sqlite"] if mode == "single" else ["postgresql"])
         ]
         if args.pipeline_only:
             results.append(measure_pipeline_only(folder, 0))
@@ -281,7 +292,7 @@ def main() -> None:
         if run.get("pipeline_only"):
             print(f"  jobs={run['jobs']}: {run['docs_per_s']:>8,.0f} docs/s  without the store (parsing side only)")
             continue
-        print(f"  {run['backend']:<10} jobs={run['jobs']}: {run['docs_per_s']:>8,.0f} docs/s  {run['mb_per_s']:>6.2f} MB/s  "
+        print(f"  {run['mode']:<11} {run['backend']:<10} jobs={run['jobs']}: {run['docs_per_s']:>8,.0f} docs/s  {run['mb_per_s']:>6.2f} MB/s  "
               f"({run['seconds']} s)  {run['bytes_per_source_byte']:.2f} bytes stored per source byte  "
               f"[{run['durability']}]  CPU ms/doc {run['cpu_ms_per_doc']}")
 

@@ -121,13 +121,23 @@ class _Job:
     results: list[Result] = field(default_factory=list)
 
 
+#: Jobs sent to a child ahead of time: it starts the next one the moment it finishes the
+#: current one, instead of waiting for the parent to hand it over.
+CHILD_QUEUE = 2
+
+
 @dataclass
 class _Child:
     process: Any
     conn: Connection
-    job: _Job | None = None
+    #: Jobs sent to this child, the one it is on first.
+    jobs: deque[_Job] = field(default_factory=deque)
     started: float = 0.0  # when the document now running started
     documents: int = 0
+
+    @property
+    def job(self) -> _Job | None:
+        return self.jobs[0] if self.jobs else None
 
 
 _context: Any = None
@@ -239,13 +249,16 @@ class DocumentPool:
             with self._lock:
                 if not self._pending:
                     return
-                idle = next((c for c in self._children if c.job is None), None)
-                if idle is None and len(self._children) >= self.size:
+                child = min(self._children, key=lambda c: len(c.jobs), default=None)
+                if (child is None or child.jobs) and len(self._children) < self.size:
+                    child = None  # an idle slot: start a child rather than queue behind a busy one
+                elif child is None or len(child.jobs) >= CHILD_QUEUE:
                     return
                 job = self._pending.popleft()
-            child = idle or self._spawn()
-            child.job = job
-            child.started = time.monotonic()
+            child = child or self._spawn()
+            if not child.jobs:
+                child.started = time.monotonic()
+            child.jobs.append(job)
             child.conn.send(job.tasks[len(job.results):])
 
     def _spawn(self) -> _Child:
@@ -271,15 +284,15 @@ class DocumentPool:
         job.results.append(result)
         child.documents += 1
         child.started = time.monotonic()
-        if len(job.results) < len(job.tasks):
-            if child.conn.poll():  # the next result is already here
-                self._receive(child)
-            return
-        child.job = None
-        job.future.set_result(job.results)
-        if child.documents >= self._recycle_after:
-            self._stop(child)
-            self._children.remove(child)
+        if len(job.results) == len(job.tasks):
+            child.jobs.popleft()
+            job.future.set_result(job.results)
+            if not child.jobs and child.documents >= self._recycle_after:
+                self._stop(child)
+                self._children.remove(child)
+                return
+        if child.jobs and child.conn.poll():  # the next result is already here
+            self._receive(child)
 
     def _lose(self, child: _Child, error: BaseException) -> None:
         """The child is dead or hung: fail the document it was on, give the rest to another child."""
@@ -292,9 +305,9 @@ class DocumentPool:
         job.results.append(failure(task.ref, "parse", error))
         if len(job.results) == len(job.tasks):
             job.future.set_result(job.results)
-        else:
-            with self._lock:
-                self._pending.appendleft(job)
+            child.jobs.popleft()
+        with self._lock:
+            self._pending.extendleft(reversed(child.jobs))  # the rest, in order, before anything newer
 
     def _kill(self, child: _Child) -> None:
         if child.process.is_alive():
@@ -318,10 +331,10 @@ class DocumentPool:
             self._fail_everything_locked(error)
 
     def _fail_everything_locked(self, error: BaseException) -> None:
-        jobs = list(self._pending) + [c.job for c in self._children if c.job is not None]
+        jobs = list(self._pending) + [job for c in self._children for job in c.jobs]
         self._pending.clear()
         for child in self._children:
-            child.job = None
+            child.jobs.clear()
         for job in jobs:
             if not job.future.done():
                 job.future.set_exception(error)

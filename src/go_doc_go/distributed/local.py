@@ -79,6 +79,11 @@ def _summary(resources: RunResources, summary: IngestSummary) -> IngestSummary:
                       f["last_error"] or "", "permanent")
         for f in failures
     ]
+    processed = with_connection(resources.pool, "list processed documents",
+                                lambda c: repository.run_pass_processed(c, run_id=run_id))
+    for start in range(0, len(processed), 5000):
+        states = resources.store.document_states(processed[start : start + 5000])
+        summary.bytes_processed += sum(state.size for state in states.values())
     stats = (record or {}).get("discovery_stats") or {}
     summary.skipped = int(stats.get("skipped", 0))
     summary.skipped_paths = [SkippedPath(p["source"], p["path"], p["reason"]) for p in stats.get("skipped_paths", [])]

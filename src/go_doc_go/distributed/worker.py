@@ -36,7 +36,7 @@ from go_doc_go.queue.work_queue import WorkQueue
 
 from go_doc_go.distributed.discovery import discover
 from go_doc_go.distributed.finish import finish_pass
-from go_doc_go.distributed.processor import TASK_SIZE, QueuedDocumentProcessor, Tally
+from go_doc_go.distributed.processor import COMMIT_DOCS, QueuedDocumentProcessor, Tally
 from go_doc_go.distributed.setup import RunResources, open_run, pass_token, queue_url
 
 log = logging.getLogger("go_doc_go.distributed")
@@ -45,8 +45,9 @@ EXIT_COMPLETED = 0
 #: The run was failed or abandoned by an operator: there is nothing to finish.
 EXIT_ENDED = 1
 EXIT_INTERRUPTED = 130
-#: Batches of TASK_SIZE documents kept in flight per parser process, so parsing never waits for writes.
-IN_FLIGHT_PER_PARSER = 2
+#: Documents kept in flight per parser process: enough that parsing never waits while a batch of
+#: COMMIT_DOCS is written.
+IN_FLIGHT_PER_PARSER = 2 * COMMIT_DOCS
 #: How long a clean shutdown waits for documents in hand before releasing them.
 SHUTDOWN_GRACE = 30.0
 
@@ -122,7 +123,7 @@ class DocumentWorker:
     def _loop(
         self, resources: RunResources, queue: WorkQueue, processor: QueuedDocumentProcessor, waker: Waker
     ) -> WorkerResult:
-        capacity = self.parsers * TASK_SIZE * IN_FLIGHT_PER_PARSER
+        capacity = self.parsers * IN_FLIGHT_PER_PARSER
         claimed = 0
         while not self.signals:
             processor.collect(timeout=0)

@@ -464,3 +464,7 @@ def run_pass_record(conn: Connection, *, run_id: str) -> dict[str, Any] | None:
     cur = conn.execute(_Q["run_pass_record"], {"run_id": run_id})
     row = cur.fetchone()
     return dict(zip([c.name for c in cur.description or ()], row)) if row else None
+
+
+def run_pass_processed(conn: Connection, *, run_id: str) -> list[str]:
+    return [row[0] for row in conn.execute(_Q["run_pass_processed"], {"run_id": run_id})]

@@ -525,3 +525,9 @@ SELECT d.source_name, d.doc_path, d.doc_id, d.error_stage, d.last_error, d.error
 -- What discovery and post-processing recorded about the run's current pass.
 SELECT pass_number, incomplete_sources, discovery_stats, post_processing
   FROM processing_runs WHERE run_id = %(run_id)s;
+
+-- name: run_pass_processed
+-- Documents of the current pass that were parsed and stored (not unchanged, vanished or failed).
+SELECT d.doc_id
+  FROM document_queue d JOIN processing_runs r ON r.run_id = d.run_id AND d.pass_number = r.pass_number
+ WHERE d.run_id = %(run_id)s AND d.state = 'completed' AND d.outcome = 'processed';
