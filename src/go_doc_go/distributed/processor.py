@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -182,10 +183,10 @@ class QueuedDocumentProcessor:
             self._commit_with_retries(group, f"{self.queue.run_id}:{pass_number}")
         return len(pairs)
 
-    def drain(self, timeout: float | None = None) -> None:
-        """Write everything in flight (a clean shutdown)."""
+    def drain(self, timeout: float | None = None, *, interrupted: Callable[[], bool] = lambda: False) -> None:
+        """Write everything in flight (a clean shutdown), unless ``interrupted()`` says to stop now."""
         give_up = None if timeout is None else time.monotonic() + timeout
-        while self.in_flight:
+        while self.in_flight and not interrupted():
             left = None if give_up is None else give_up - time.monotonic()
             if left is not None and left <= 0:
                 return

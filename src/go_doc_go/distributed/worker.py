@@ -202,7 +202,7 @@ class DocumentWorker:
         waker: Waker,
     ) -> None:
         if self.signals < 2 and processor.in_flight:
-            processor.drain(timeout=SHUTDOWN_GRACE)  # a second signal arriving here is checked below
+            processor.drain(timeout=SHUTDOWN_GRACE, interrupted=lambda: self.signals >= 2)
         leftover = processor.abandon()
         held = queue.held
         if leftover or held:

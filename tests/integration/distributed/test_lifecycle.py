@@ -140,3 +140,73 @@ def test_sigterm_during_processing_loses_nothing_and_leaves_no_lease(tmp_path, f
     single = config_from_dict(single_config(config_file, tmp_path / "single.db"))
     ingest_documents(single)
     assert differences(stored(single), stored(load_config(config_file))) == []
+
+
+def _slow_corpus(tmp_path: Path, count: int) -> Path:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
+    import ingest_bench
+
+    root = tmp_path / "docs"
+    root.mkdir()
+    ingest_bench.generate(root, count, "markdown")
+    return root
+
+
+def test_a_second_signal_releases_the_leases_and_exits_at_once(tmp_path, fresh_db):
+    root = _slow_corpus(tmp_path, 600)
+    config_file = write_config(tmp_path / "config.yaml", root=root, database=fresh_db)
+    assert cli("go_doc_go.cli.coordinator", "--config", str(config_file)).returncode == 0
+    worker = start("go_doc_go.cli.worker", "--config", str(config_file), "--worker-id", "w1",
+                   stderr=open(tmp_path / "w1.log", "w"))
+    wait_for(lambda: query(fresh_db, "SELECT count(*) FROM document_queue WHERE state = 'processing'")[0][0] > 0,
+             what="documents in hand")
+    worker.send_signal(signal.SIGTERM)
+    wait_for(lambda: "finishing the documents in hand" in (tmp_path / "w1.log").read_text(), what="the first signal")
+    worker.send_signal(signal.SIGTERM)
+    began = time.monotonic()
+    assert worker.wait(60) == 130
+    assert time.monotonic() - began < 15
+    assert "second signal" in (tmp_path / "w1.log").read_text()
+    assert query(fresh_db, "SELECT count(*) FROM document_queue WHERE state = 'processing'")[0][0] == 0
+    crashes = query(fresh_db, "SELECT coalesce(sum(crash_count), 0) FROM document_queue")[0][0]
+    assert crashes == 0, "released, not left to expire as crashes"
+
+
+def test_the_supervisor_restarts_a_worker_that_dies(tmp_path, fresh_db):
+    root = _slow_corpus(tmp_path, 1200)
+    config_file = write_config(tmp_path / "config.yaml", root=root, database=fresh_db,
+                               work_queue={"claim_timeout": 5, "heartbeat_interval": 1})
+    assert cli("go_doc_go.cli.coordinator", "--config", str(config_file)).returncode == 0
+    supervisor = start("go_doc_go.cli.worker", "--config", str(config_file), "--worker-id", "node",
+                       "--num-workers", "2", stderr=open(tmp_path / "node.log", "w"))
+    children = wait_for(lambda: _children(supervisor.pid, "node-1"), what="the workers started")
+    wait_for(lambda: query(fresh_db, "SELECT count(*) FROM document_queue WHERE state = 'completed'")[0][0] > 50,
+             what="some documents done")
+    import os
+
+    os.kill(children[0], signal.SIGKILL)
+    assert supervisor.wait(300) == 0, (tmp_path / "node.log").read_text()[-3000:]
+    log = (tmp_path / "node.log").read_text()
+    assert "node-1 exited with SIGKILL; restarting" in log
+    assert query(fresh_db, "SELECT status FROM processing_runs")[0][0] == "completed"
+    assert dict(query(fresh_db, "SELECT state, count(*) FROM document_queue GROUP BY state")) == {"completed": 1200}
+
+
+def _children(pid: int, worker_id: str) -> list[int]:
+    """Pids of ``pid``'s child processes whose command line names ``worker_id``."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            if worker_id in Path(f"/proc/{child}/cmdline").read_text().replace("\0", " "):
+                found.append(int(child))
+    return found
+
+
+def test_max_documents_stops_a_worker_after_that_many(tmp_path, fresh_db):
+    root = write_corpus(tmp_path / "corpus")
+    config_file = write_config(tmp_path / "config.yaml", root=root, database=fresh_db)
+    assert cli("go_doc_go.cli.coordinator", "--config", str(config_file)).returncode == 0
+    worker = cli("go_doc_go.cli.worker", "--config", str(config_file), "--max-documents", "5")
+    assert worker.returncode == 0 and "--max-documents 5 reached" in worker.stderr
+    assert query(fresh_db, "SELECT count(*) FROM document_queue WHERE state = 'completed'")[0][0] == 5
+    assert query(fresh_db, "SELECT status FROM processing_runs")[0][0] == "active"
