@@ -177,7 +177,7 @@ class _Run:
         _, source, path = rows.document[:3]
         self.summary.processed -= 1
         self.summary.failed += 1
-        self.summary.failures.append(FailureRecord(source, path, rows.doc_id, "store", failure.cause, "retryable"))
+        self.summary.failures.append(FailureRecord(source, path, rows.doc_id, "store", failure.cause, "permanent"))
 
     # ------------------------------------------------------------ scheduling
 

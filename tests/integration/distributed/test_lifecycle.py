@@ -210,3 +210,21 @@ def test_max_documents_stops_a_worker_after_that_many(tmp_path, fresh_db):
     assert worker.returncode == 0 and "--max-documents 5 reached" in worker.stderr
     assert query(fresh_db, "SELECT count(*) FROM document_queue WHERE state = 'completed'")[0][0] == 5
     assert query(fresh_db, "SELECT status FROM processing_runs")[0][0] == "active"
+
+
+def test_a_waiting_worker_takes_the_next_pass_and_the_coordinator_can_follow_it(tmp_path, fresh_db):
+    root = write_corpus(tmp_path / "corpus")
+    config_file = write_config(tmp_path / "config.yaml", root=root, database=fresh_db)
+    worker = start("go_doc_go.cli.worker", "--config", str(config_file), "--worker-id", "w1", "--wait",
+                   stderr=open(tmp_path / "w1.log", "w"))
+    wait_for(lambda: query(fresh_db, "SELECT status FROM processing_runs") == [("completed",)], what="pass 1")
+    (root / "generated" / "page00.md").write_text("# Page 0\n\nEdited for the second pass.\n")
+    follow = cli("go_doc_go.cli.coordinator", "--config", str(config_file), "--wait", timeout=300)
+    assert follow.returncode == 0, follow.stderr[-2000:]
+    assert "pass 2" in follow.stdout and "completed" in follow.stdout
+    assert worker.poll() is None, "--wait keeps the worker for the next pass"
+    assert query(fresh_db, "SELECT count(*) FROM elements WHERE text = 'Edited for the second pass.'") == [(1,)]
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(60) == 130
+    log = (tmp_path / "w1.log").read_text()
+    assert "waiting for the next pass" in log and "a new pass began" in log
