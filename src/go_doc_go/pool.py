@@ -16,24 +16,29 @@ can interrupt, so the limits hold at a process boundary, as in Tika Pipes:
 * **leaks**: a child is replaced after ``parsers.recycle_after`` documents, so a
   slow leak in a native library never grows without bound.
 
-Children come from a fork server started once per process with the parsers
-preloaded: a child starts in tens of milliseconds and never inherits the
-caller's threads or open connections. Both drivers use this pool: single mode
-with one child per core, a distributed worker with its own children.
+Children are fresh interpreters (``CHILD_COMMAND``) that speak a
+pickle protocol over their stdin and stdout: they never inherit the caller's
+threads or open connections, and never import the caller's ``__main__`` (a
+script calling ``ingest_documents`` at top level, or one read from stdin, is
+not run again in each child). Whatever a parser prints goes to stderr, never
+into the protocol. Both drivers use this pool: single mode with one child per
+core, a distributed worker with its own children.
 """
 
 from __future__ import annotations
 
 import gc
-import multiprocessing
+import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection, Pipe, wait
 from typing import Any
 
 from go_doc_go.config import Config
@@ -43,12 +48,6 @@ from go_doc_go.pipeline import Failed, Unchanged, failure, process_document
 from go_doc_go.sources import ContentSource, DocumentRef, open_source
 from go_doc_go.storage.rows import DocumentRows, encode_document
 
-#: Modules the fork server imports once, so every child starts with them loaded.
-PRELOAD = [
-    "go_doc_go.pool", "go_doc_go.parsers.markdown", "go_doc_go.parsers.html", "go_doc_go.parsers.xml",
-    "go_doc_go.parsers.json", "go_doc_go.parsers.csv", "go_doc_go.parsers.text", "go_doc_go.parsers.code",
-    "go_doc_go.parsers.yaml", "go_doc_go.parsers.toml", "go_doc_go.parsers.ini",
-]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +87,17 @@ def process_task(task: Task, config: Config, sources: dict[str, ContentSource]) 
 # ---------------------------------------------------------------- child side
 
 
-def _child_main(conn: Connection, config_data: dict[str, Any]) -> None:
+def _child_main() -> None:
+    """A parser process: the config arrives first, then batches of tasks; a result goes back per task."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    config = Config.model_validate(config_data)
+    reader = Connection(os.dup(0), writable=False)
+    writer = Connection(os.dup(1), readable=False)
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+    os.dup2(2, 1)  # a parser that prints writes to stderr, not into the protocol
+    try:
+        config = Config.model_validate(reader.recv())
+    except EOFError:
+        return
     limit = config.parsers.max_memory_mb
     if limit:
         import resource
@@ -102,13 +109,13 @@ def _child_main(conn: Connection, config_data: dict[str, Any]) -> None:
     sources = {s.name: open_source(s) for s in config.content_sources}
     while True:
         try:
-            tasks = conn.recv()
+            tasks = reader.recv()
         except EOFError:
             return
         if tasks is None:
             return
         for task in tasks:
-            conn.send(process_task(task, config, sources))
+            writer.send(process_task(task, config, sources))
 
 
 # ---------------------------------------------------------------- parent side
@@ -128,8 +135,9 @@ CHILD_QUEUE = 2
 
 @dataclass
 class _Child:
-    process: Any
-    conn: Connection
+    process: subprocess.Popen[bytes]
+    conn: Connection  # results from the child
+    to_child: Connection
     #: Jobs sent to this child, the one it is on first.
     jobs: deque[_Job] = field(default_factory=deque)
     started: float = 0.0  # when the document now running started
@@ -140,17 +148,16 @@ class _Child:
         return self.jobs[0] if self.jobs else None
 
 
-_context: Any = None
-_context_lock = threading.Lock()
+#: What a child runs: this module's ``_child_main`` (imported, so what it pickles names this module).
+CHILD_COMMAND = "from go_doc_go.pool import _child_main; _child_main()"
 
 
-def _fork_server() -> Any:
-    global _context
-    with _context_lock:
-        if _context is None:
-            _context = multiprocessing.get_context("forkserver")
-            _context.set_forkserver_preload(PRELOAD)
-        return _context
+def _child_environment() -> dict[str, str]:
+    """The caller's environment, with this package importable even if only the caller's sys.path has it."""
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    return env
 
 
 class DocumentPool:
@@ -160,12 +167,13 @@ class DocumentPool:
         self.config = config
         self.size = max(1, size)
         self._config_data = config.model_dump()
+        self._environment = _child_environment()
         self._timeout = config.parsers.timeout
         self._recycle_after = config.parsers.recycle_after
         self._pending: deque[_Job] = deque()
         self._children: list[_Child] = []
         self._lock = threading.Lock()
-        self._wake_r, self._wake_w = multiprocessing.Pipe(duplex=False)
+        self._wake_r, self._wake_w = Pipe(duplex=False)
         self._closing = False
         self._cancel = False
         self._error: BaseException | None = None
@@ -259,16 +267,20 @@ class DocumentPool:
             if not child.jobs:
                 child.started = time.monotonic()
             child.jobs.append(job)
-            child.conn.send(job.tasks[len(job.results):])
+            child.to_child.send(job.tasks[len(job.results):])
 
     def _spawn(self) -> _Child:
-        ctx = _fork_server()
-        parent_end, child_end = ctx.Pipe()
-        process = ctx.Process(target=_child_main, args=(child_end, self._config_data), daemon=True,
-                              name="go-doc-go-parser")
-        process.start()
-        child_end.close()
-        child = _Child(process, parent_end)
+        process = subprocess.Popen(
+            [sys.executable, "-c", CHILD_COMMAND], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            env=self._environment, close_fds=True,
+        )
+        assert process.stdin is not None and process.stdout is not None
+        to_child = Connection(os.dup(process.stdin.fileno()), readable=False)
+        from_child = Connection(os.dup(process.stdout.fileno()), writable=False)
+        process.stdin.close()
+        process.stdout.close()
+        to_child.send(self._config_data)
+        child = _Child(process, from_child, to_child)
         self._children.append(child)
         return child
 
@@ -278,8 +290,8 @@ class DocumentPool:
         try:
             result = child.conn.recv()
         except (EOFError, OSError):
-            child.process.join(5)
-            self._lose(child, ParserCrashedError(f"the parser process died ({_exit_reason(child.process.exitcode)})"))
+            _wait(child.process, 5)
+            self._lose(child, ParserCrashedError(f"the parser process died ({_exit_reason(child.process.returncode)})"))
             return
         job.results.append(result)
         child.documents += 1
@@ -310,21 +322,22 @@ class DocumentPool:
             self._pending.extendleft(reversed(child.jobs))  # the rest, in order, before anything newer
 
     def _kill(self, child: _Child) -> None:
-        if child.process.is_alive():
+        if child.process.poll() is None:
             child.process.kill()
-        child.process.join(5)
+        _wait(child.process, 5)
         child.conn.close()
+        child.to_child.close()
 
     def _stop(self, child: _Child) -> None:
         try:
-            child.conn.send(None)
+            child.to_child.send(None)
         except OSError:
             pass
-        child.process.join(5)
-        if child.process.is_alive():
+        if not _wait(child.process, 5):
             self._kill(child)
         else:
             child.conn.close()
+            child.to_child.close()
 
     def _fail_everything(self, error: BaseException) -> None:
         with self._lock:
@@ -340,6 +353,15 @@ class DocumentPool:
                 job.future.set_exception(error)
 
 
+def _wait(process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Reap the process within ``timeout``; False if it is still running."""
+    try:
+        process.wait(timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
+
+
 def _exit_reason(code: int | None) -> str:
     if code is None:
         return "no exit status"
@@ -351,4 +373,5 @@ def _exit_reason(code: int | None) -> str:
         hint = " (killed: out of memory?)" if -code == signal.SIGKILL else ""
         return f"{name}{hint}"
     return f"exit code {code}"
+
 

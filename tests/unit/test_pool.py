@@ -98,3 +98,26 @@ def test_results_come_back_in_order_and_children_are_recycled(tmp_path):
             [result] = pool.submit([Task(source.ref_for(f"d{i}.md"))]).result(timeout=60)
             assert result.rows.elements[1][7] == f"Doc {i}"
     assert len(pids) >= 2, "a child is replaced after recycle_after documents"
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path):
+    """Children are fresh interpreters: they never import the caller's __main__ again."""
+    (tmp_path / "docs").mkdir()
+    for i in range(4):
+        (tmp_path / "docs" / f"d{i}.md").write_text(f"# Doc {i}\n")
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(f"""\
+        print("SCRIPT RAN", flush=True)
+        from go_doc_go import ingest_documents
+        summary = ingest_documents({{"storage": {{"path": "{tmp_path / 's.db'}"}},
+                                    "content_sources": [{{"name": "docs", "base_path": "{tmp_path / 'docs'}"}}],
+                                    "processing": {{"jobs": 2}}}})
+        print("processed", summary.processed, flush=True)
+    """))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("SCRIPT RAN") == 1
+    assert "processed 4" in result.stdout
+    piped = subprocess.run([sys.executable, "-"], input=script.read_text(), capture_output=True, text=True,
+                           timeout=120)
+    assert "processed 0" in piped.stdout and piped.stdout.count("SCRIPT RAN") == 1, piped.stderr[-2000:]

@@ -1,7 +1,8 @@
 """``processing.mode: distributed`` from ``ingest_documents`` (and ``go-doc-go ingest --config``).
 
 This process starts the pass and discovers it (as the coordinator does), then
-runs ``processing.jobs`` local worker processes under a supervisor until the
+runs ``processing.jobs`` local worker processes (fresh interpreters, so a script
+calling ``ingest_documents`` is never run again in them) under a supervisor until the
 run is completed, and returns the same ``IngestSummary`` single mode returns,
 read back from the queue and the store. Workers on other machines started
 with the same config join the same run and share the work.
@@ -9,10 +10,10 @@ with the same config join the same run and share the work.
 
 from __future__ import annotations
 
-import multiprocessing
 import socket
+import subprocess
+import sys
 import time
-from typing import Any
 
 from go_doc_go.config import Config, effective_jobs
 from go_doc_go.queue import repository
@@ -22,19 +23,25 @@ from go_doc_go.summary import FailureRecord, IngestSummary
 
 from go_doc_go.distributed.coordinator import ProcessingCoordinator
 from go_doc_go.distributed.setup import RunResources, open_run
-from go_doc_go.distributed.supervisor import ProcessHandle, Supervisor, worker_ids
+from go_doc_go.distributed.supervisor import Supervisor, worker_ids
 
 
-def _worker_main(config_data: dict[str, Any], worker_id: str) -> None:
+#: A local worker is a fresh interpreter (never the caller's ``__main__`` again); its config
+#: arrives as JSON on stdin, so no secret is ever on a command line or in the environment.
+WORKER_COMMAND = "from go_doc_go.distributed.local import worker_main; worker_main()"
+
+
+def worker_main() -> None:
+    """Entry point of a local worker process: ``WORKER_ID`` in argv, the config on stdin."""
     import logging
-    import sys
 
     from go_doc_go.distributed.worker import DocumentWorker, name_logs
 
-    logging.basicConfig(level=config_data.get("logging", {}).get("level", "INFO"),
-                        format="%(asctime)s %(levelname)s worker=%(worker)s %(message)s")
+    worker_id = sys.argv[1]
+    config = Config.model_validate_json(sys.stdin.buffer.read())
+    logging.basicConfig(level=config.logging.level, format="%(asctime)s %(levelname)s worker=%(worker)s %(message)s")
     name_logs(worker_id)
-    worker = DocumentWorker(Config.model_validate(config_data), worker_id=worker_id)
+    worker = DocumentWorker(config, worker_id=worker_id)
     worker.install_signals()
     sys.exit(worker.run().exit_code)
 
@@ -45,13 +52,14 @@ def run_distributed(config: Config) -> IngestSummary:
     resources = open_run(config, worker_id=f"{socket.gethostname()}-ingest")
     try:
         ProcessingCoordinator(config).run(resources=resources)
-        ctx = multiprocessing.get_context("spawn")
-        data = config.model_dump()
+        data = config.model_dump_json().encode()
 
-        def launch(worker_id: str) -> ProcessHandle:
-            process = ctx.Process(target=_worker_main, args=(data, worker_id), name=worker_id)
-            process.start()
-            return ProcessHandle(process)
+        def launch(worker_id: str) -> subprocess.Popen[bytes]:
+            process = subprocess.Popen([sys.executable, "-c", WORKER_COMMAND, worker_id], stdin=subprocess.PIPE)
+            assert process.stdin is not None
+            process.stdin.write(data)
+            process.stdin.close()
+            return process
 
         jobs = effective_jobs(config)
         outcome = Supervisor(worker_ids(f"{socket.gethostname()}-ingest", jobs), launch).run()

@@ -12,22 +12,21 @@ supervisor only starts, watches and stops them:
   the documents in hand and deregisters; a second signal is passed on too, and
   the workers then exit at once after releasing their leases.
 
-From the command line, workers are subprocesses running the worker command
+Workers are subprocesses: from the command line they run the worker command
 (``--worker-id BASE-i``), so a supervised worker behaves exactly like one
-started by hand; ``ingest_documents`` launches them as spawned processes.
+started by hand; ``ingest_documents`` launches them with the config on stdin.
 Either way the supervisor sees a ``Handle`` (``poll``, ``send_signal``, ``pid``).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 log = logging.getLogger(__name__)
 
@@ -45,21 +44,6 @@ class Handle(Protocol):
 
 
 Launch = Callable[[str], Handle]
-
-
-class ProcessHandle:
-    """A ``multiprocessing.Process`` seen as a ``Handle``."""
-
-    def __init__(self, process: Any) -> None:
-        self.process = process
-        self.pid = process.pid
-
-    def poll(self) -> int | None:
-        return None if self.process.is_alive() else self.process.exitcode
-
-    def send_signal(self, sig: int) -> None:
-        if self.process.is_alive():
-            os.kill(self.pid, sig)
 
 
 def command_launch(argv_for: Callable[[str], list[str]]) -> Launch:

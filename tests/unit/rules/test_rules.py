@@ -92,3 +92,23 @@ def test_a_fence_that_refuses_rolls_every_step_back(store):
     with pytest.raises(PermissionError):
         run_post_processing(store, PassContext(Config(), "new", ["s"]), fence=refuse)
     assert store.counts()[0] == 1
+
+
+def test_a_link_to_a_document_that_is_gone_carries_no_anchor_verdict(tmp_path):
+    """Incremental and fresh stores agree: a link whose target is not stored says nothing about its anchor."""
+    from go_doc_go import ingest_documents
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\n[b](b.md#nowhere)\n")
+    (docs / "b.md").write_text("# B\n")
+    config = {"storage": {"path": str(tmp_path / "s.db")}, "content_sources": [{"name": "d", "base_path": str(docs)}],
+              "processing": {"jobs": 1}}
+    assert ingest_documents(config).anchors_missing == 1
+    (docs / "b.md").unlink()
+    summary = ingest_documents(config)
+    assert (summary.links_unresolved, summary.anchors_missing) == (1, 0)
+    store = SQLiteStore(tmp_path / "s.db", read_only=True)
+    [(metadata,)] = store.db.execute("SELECT metadata FROM stored_relationships").fetchall()
+    store.close()
+    assert "anchor_found" not in metadata

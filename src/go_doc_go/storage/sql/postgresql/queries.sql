@@ -65,8 +65,9 @@ COPY element_anchors (doc_id, anchor, element_id) FROM STDIN
 INSERT INTO pending_links (doc_id) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING
 
 -- name: links_unresolve_into
--- The documents are gone: links into them point nowhere until they come back.
-UPDATE stored_relationships SET target_id = NULL WHERE target_doc_id = ANY(%s) AND target_id IS NOT NULL
+-- The documents are gone: links into them point nowhere until they come back (and have no anchor to find).
+UPDATE stored_relationships SET target_id = NULL, metadata = metadata - 'anchor_found'
+WHERE target_doc_id = ANY(%s) AND (target_id IS NOT NULL OR metadata ? 'anchor_found')
 
 -- name: links_pending
 SELECT doc_id FROM pending_links
@@ -86,6 +87,9 @@ UPDATE stored_relationships AS r SET
         WHEN EXISTS (SELECT 1 FROM element_anchors a
                       WHERE a.doc_id = r.target_doc_id AND md5(a.anchor) = md5(r.target_anchor)
                         AND a.anchor = r.target_anchor)
+            THEN r.metadata - 'anchor_found'
+        -- A target document that is not stored has no anchors to miss.
+        WHEN NOT EXISTS (SELECT 1 FROM documents d WHERE d.doc_id = r.target_doc_id)
             THEN r.metadata - 'anchor_found'
         ELSE r.metadata || '{"anchor_found": false}'::jsonb END
 WHERE r.target_doc_id IS NOT NULL AND (r.doc_id = ANY(%s) OR r.target_doc_id = ANY(%s))

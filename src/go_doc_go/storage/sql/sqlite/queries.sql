@@ -63,8 +63,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 INSERT OR IGNORE INTO pending_links (doc_id) VALUES (?)
 
 -- name: links_unresolve_into
--- The document is gone: links into it point nowhere until it comes back.
-UPDATE stored_relationships SET target_id = NULL WHERE target_doc_id = ? AND target_id IS NOT NULL
+-- The document is gone: links into it point nowhere until it comes back (and have no anchor to find).
+UPDATE stored_relationships SET target_id = NULL, metadata = json_remove(metadata, '$.anchor_found')
+WHERE target_doc_id = ? AND (target_id IS NOT NULL OR json_extract(metadata, '$.anchor_found') IS NOT NULL)
 
 -- name: links_resolve_pending
 -- Resolve the links of pending documents and the links into them: to the element holding the
@@ -80,6 +81,9 @@ UPDATE stored_relationships SET
         WHEN EXISTS (SELECT 1 FROM element_anchors a
                       WHERE a.doc_id = stored_relationships.target_doc_id
                         AND a.anchor = stored_relationships.target_anchor)
+            THEN json_remove(metadata, '$.anchor_found')
+        -- A target document that is not stored has no anchors to miss.
+        WHEN NOT EXISTS (SELECT 1 FROM documents d WHERE d.doc_id = stored_relationships.target_doc_id)
             THEN json_remove(metadata, '$.anchor_found')
         ELSE json_set(metadata, '$.anchor_found', json('false')) END
 WHERE target_doc_id IS NOT NULL
