@@ -462,6 +462,13 @@ def ext_of(rel: str) -> str:
     return ext if ext and len(ext) <= 10 else "(none)"
 
 
+def os_form(stored: str) -> str:
+    """The file-system name of a stored path, by the README's rule (written here from the rule, not imported):
+    ``%XX`` is the byte XX (a byte that is not UTF-8, or an escaped ``%``); everything else is UTF-8."""
+    raw = re.sub(rb"%([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), stored.encode("utf-8", "surrogateescape"))
+    return os.fsdecode(raw)
+
+
 def walk_files(folder: Path) -> tuple[list[str], list[tuple[str, str]]]:
     """Regular files (relative str paths, undecodable bytes kept as surrogates) and special files."""
     files: list[str] = []
@@ -483,8 +490,8 @@ def walk_files(folder: Path) -> tuple[list[str], list[tuple[str, str]]]:
 def check_project(name: str, folder: Path, db_path: Path, run: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     files, special = walk_files(folder)
     summary = run.get("summary") or {}
-    failures = {f["path"]: f for f in summary.get("failures", []) if f.get("source") == name}
-    skipped = {s["path"]: s for s in summary.get("skipped_paths", []) if s.get("source") == name}
+    failures = {os_form(f["path"]): f for f in summary.get("failures", []) if f.get("source") == name}
+    skipped = {os_form(s["path"]): s for s in summary.get("skipped_paths", []) if s.get("source") == name}
     stored: dict[str, tuple[str, str]] = {}
     db = None
     if db_path.exists():
@@ -492,7 +499,7 @@ def check_project(name: str, folder: Path, db_path: Path, run: dict[str, Any], a
         db.text_factory = lambda raw: raw.decode("utf-8", "surrogateescape")
         try:
             for doc_id, path, doc_type in db.execute("SELECT doc_id, path, doc_type FROM documents WHERE source = ?", (name,)):
-                stored[path] = (doc_id, doc_type)
+                stored[os_form(path)] = (doc_id, doc_type)
         except sqlite3.DatabaseError as error:
             run.setdefault("store_error", str(error))
     per_type: dict[str, Counter[str]] = defaultdict(Counter)

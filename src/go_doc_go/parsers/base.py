@@ -91,6 +91,40 @@ class ElementBudget:
         return result
 
 
+def comment_blocks(text: str, markers: tuple[str, ...], budget: ElementBudget) -> list[ParsedNode]:
+    """Full-line comments of a config file, one ``comment`` element per run of comment lines.
+
+    Structured readers (tomllib, PyYAML, the INI scanner) drop comments, yet in
+    configuration files they are the documentation ("why this is pinned"), so
+    they are kept: text without the markers, with the line range. A line inside
+    a multi-line string that happens to start with a marker is kept twice
+    rather than lost.
+    """
+    from go_doc_go.model import ElementType
+
+    blocks: list[ParsedNode] = []
+    lines: list[str] = []
+    first = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.lstrip()
+        if stripped.startswith(markers):
+            if not lines:
+                first = number
+            lines.append(stripped.lstrip("".join(markers)).strip())
+            continue
+        if lines:
+            blocks.append(_comment(lines, first, number - 1, budget, ElementType.COMMENT))
+            lines = []
+    if lines:
+        blocks.append(_comment(lines, first, first + len(lines) - 1, budget, ElementType.COMMENT))
+    return [block for block in blocks if block.text]
+
+
+def _comment(lines: list[str], first: int, last: int, budget: ElementBudget, kind: Any) -> ParsedNode:
+    budget.spend(1)
+    return ParsedNode(kind, text="\n".join(line for line in lines if line), location=line_range(first, last))
+
+
 def line_range(start: int, end: int) -> dict[str, int]:
     """1-based inclusive line range, the location format of text-like parsers."""
     return {"line_start": start, "line_end": max(start, end)}

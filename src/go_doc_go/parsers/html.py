@@ -688,8 +688,16 @@ def _parse(doc: ParseInput) -> ParseResult:
     title = _WS.sub(" ", "".join(title_el.itertext())).strip() if title_el is not None else ""
     for child in html:
         # Anything the parser left outside head/body (rare) is walked as well.
-        if isinstance(child.tag, str) and child.tag != "head":
-            builder.walk(child)
+        if not isinstance(child.tag, str):
+            continue
+        if child.tag == "head":
+            # libxml2's HTML4 parser keeps content it does not know (<nav>, <main>...) in <head>
+            # when no <body> tag came first: walk everything there but the head's own metadata.
+            for inner in child:
+                if isinstance(inner.tag, str) and inner.tag not in _SKIP_TAGS:
+                    builder.walk(inner)
+            continue
+        builder.walk(child)
     builder.finish()
     result = builder.result
     result.title = title or builder.first_h1

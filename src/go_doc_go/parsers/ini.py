@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from go_doc_go.model import ElementType, ParsedLink, ParsedNode, ParseResult
-from go_doc_go.parsers.base import ElementBudget, ParseInput, guarded, new_root
+from go_doc_go.parsers.base import ElementBudget, ParseInput, comment_blocks, guarded, new_root
 from go_doc_go.parsers.json import looks_like_link
 from go_doc_go.parsers.text import as_fallback
 
@@ -70,6 +70,7 @@ def _parse(doc: ParseInput) -> ParseResult:
     budget = ElementBudget(doc.limits)
     budget.spend()
     _build(sections, root, result, budget)
+    root.children.extend(comment_blocks(text, ("#", ";"), budget))
     return result
 
 

@@ -20,7 +20,7 @@ import tomllib
 from typing import Any
 
 from go_doc_go.model import ParseResult
-from go_doc_go.parsers.base import ElementBudget, ParseInput, guarded, new_root
+from go_doc_go.parsers.base import ElementBudget, ParseInput, comment_blocks, guarded, new_root
 from go_doc_go.parsers.json import build_tree, title_of
 from go_doc_go.parsers.text import as_fallback
 
@@ -46,6 +46,7 @@ def _parse(doc: ParseInput) -> ParseResult:
     budget.spend()
     result.title = _title(value)
     build_tree(value, root, result, budget)
+    root.children.extend(comment_blocks(text, ("#",), budget))
     return budget.finish(result)
 
 

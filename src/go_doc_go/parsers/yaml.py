@@ -28,7 +28,7 @@ from typing import Any
 import yaml as _yaml
 
 from go_doc_go.model import ParseResult
-from go_doc_go.parsers.base import ElementBudget, ParseInput, guarded, new_root
+from go_doc_go.parsers.base import ElementBudget, ParseInput, comment_blocks, guarded, new_root
 from go_doc_go.parsers.json import build_tree, title_of
 from go_doc_go.parsers.text import as_fallback
 
@@ -101,6 +101,7 @@ def _parse(doc: ParseInput) -> ParseResult:
     several = len(documents) > 1
     for index, value in enumerate(documents):
         build_tree(value, root, result, budget, {"document": index} if several else None)
+    root.children.extend(comment_blocks(text, ("#",), budget))
     return budget.finish(result)
 
 

@@ -321,3 +321,13 @@ def test_text_repeated_by_nesting_is_bounded():
     data = "<blockquote>" * 200 + "word " * 40_000 + "</blockquote>" * 200
     with pytest.raises(ParseError, match="nested containers"):
         run(data)
+
+
+def test_content_that_libxml2_leaves_in_head_is_kept():
+    """<title> then <nav> without <body>: libxml2 keeps the nav in <head> (a real Jinja base template)."""
+    result = run("<!doctype html><title>T</title><link rel=stylesheet href=s.css><nav><h1>Site</h1>"
+                 "<p>HELLO <a href='x.html'>there</a></p></nav><section><p>after</p></section>")
+    texts = [e.text for e in by_path(result).values()]
+    assert "HELLO there" in texts and "after" in texts
+    assert result.title == "T"
+    assert [link.href for link in result.links] == ["x.html"]

@@ -103,3 +103,11 @@ def test_long_whitespace_lines_are_linear():
 def test_element_budget_names_the_limit():
     with pytest.raises(LimitExceededError, match=r"limit parsers.max_elements = 10\)"):
         run("[s]\n" + "".join(f"k{i} = {i}\n" for i in range(20)), max_elements=10)
+
+
+def test_comments_are_kept_as_comment_elements():
+    from go_doc_go.model import flatten
+
+    elements, _ = flatten("d", run(b"; intentionally here because black uses bugbear\n[flake8]\n# line length\nmax = 88\n").root)
+    assert [e.text for e in elements if e.element_type == "comment"] == [
+        "intentionally here because black uses bugbear", "line length"]

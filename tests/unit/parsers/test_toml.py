@@ -79,3 +79,17 @@ def test_depth_is_flattened():
 def test_element_budget_names_the_limit():
     with pytest.raises(LimitExceededError, match=r"limit parsers.max_elements = 5\)"):
         run("".join(f"k{i} = {i}\n" for i in range(10)), max_elements=5)
+
+
+def test_comments_are_kept_as_comment_elements():
+    """tomllib drops comments; in a config file they are its documentation."""
+    from go_doc_go.model import flatten
+
+    result = run(b"# Empty configuration file used by tests\n# so they do not pick up the repo's\n\n[tool]\n"
+                 b"x = 1\n# why y is pinned\ny = 2\n")
+    elements, _ = flatten("d", result.root)
+    comments = [(e.text, e.location) for e in elements if e.element_type == "comment"]
+    assert comments == [
+        ("Empty configuration file used by tests\nso they do not pick up the repo's", {"line_start": 1, "line_end": 2}),
+        ("why y is pinned", {"line_start": 6, "line_end": 6}),
+    ]

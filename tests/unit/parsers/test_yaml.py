@@ -68,7 +68,8 @@ def test_several_documents():
 def test_scalar_document_and_empty_stream():
     [item] = run("just text\n").root.children
     assert item.text == "just text" and item.location == {"json_pointer": ""}
-    assert run("# only a comment\n").root.children == []
+    [comment] = run("# only a comment\n").root.children  # the stream holds no value, its comment is kept
+    assert (comment.element_type, comment.text) == ("comment", "only a comment")
 
 
 def test_alias_bomb_falls_back_to_text_quickly():
@@ -135,3 +136,10 @@ def test_depth_is_flattened_with_exact_pointers():
 def test_big_document_without_aliases_hits_the_budget():
     with pytest.raises(LimitExceededError, match=r"limit parsers.max_elements = 50\)"):
         run("".join(f"k{i}: {i}\n" for i in range(100)), max_elements=50)
+
+
+def test_comments_are_kept_as_comment_elements():
+    from go_doc_go.model import flatten
+
+    elements, _ = flatten("d", run(b"# the site's navigation\nnav:\n  - index.md  # inline stays out\n").root)
+    assert [e.text for e in elements if e.element_type == "comment"] == ["the site's navigation"]
