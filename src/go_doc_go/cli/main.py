@@ -12,12 +12,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from go_doc_go.cli import bench, db, ingest, show
+    from go_doc_go.cli import bench, db, deadletter, ingest, monitor, show
 
     cli.add_command(ingest.ingest)
     cli.add_command(show.show)
     cli.add_command(db.db)
     cli.add_command(bench.bench)
+    cli.add_command(monitor.monitor)
+    cli.add_command(deadletter.deadletter)
 
 
 def main() -> None:
