@@ -46,7 +46,7 @@ def run_cli(module: str, *args: str, cwd: Path, env: dict[str, str] | None = Non
                           text=True, timeout=timeout, env={**clean, "COLUMNS": "200", **(env or {})})
 
 
-def make_run(pool, n: int, *, worker_id: str = "w-accept") -> tuple[RunCoordinator, WorkQueue]:  # type: ignore[no-untyped-def]
+def make_run(pool, n: int, *, worker_id: str = "w-accept"):  # type: ignore[no-untyped-def]
     settings = WorkQueueConfig(retry_backoff_base=0.01, retry_backoff_max=0.02)
     coordinator = RunCoordinator(pool, run_id_override=f"acc-{secrets.token_hex(5)}", settings=settings,
                                  worker_id=worker_id)
@@ -271,7 +271,7 @@ def test_live_dashboard_draws_progress_and_workers_in_place_and_q_quits(pg_url, 
         worker.join(60)
         terminal.read_until(lambda t: "75.0% 300/400" in t)  # a later frame, redrawn in place
         terminal.press(b"q")
-        assert terminal.wait() == 0
+        assert terminal.wait() == 0, terminal.text[-3000:]
         raw = terminal.output.decode("utf-8", "replace")
         assert "\x1b[2J" not in raw and "\x1b[?1049h" not in raw  # never clears the screen, no alternate screen
         assert "\x1b[2K" in raw  # lines of the previous frame are rewritten
@@ -288,7 +288,7 @@ def test_live_dashboard_ctrl_c_quits_cleanly_and_shows_alerts(pg_url, pg_pool, t
         frame = terminal.read_until(lambda t: "workers_missing" in t)
         assert "CRITICAL" in frame and "no live worker" in frame
         terminal.press(b"\x03")  # Ctrl-C through the terminal: SIGINT
-        assert terminal.wait() == 0
+        assert terminal.wait() == 0, terminal.text[-3000:]
         assert "Traceback" not in terminal.text
     finally:
         terminal.close()

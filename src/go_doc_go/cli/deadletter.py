@@ -15,10 +15,12 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import click
 from psycopg import Connection
+from rich.columns import Columns
 from rich.table import Table
 from rich.text import Text
 
@@ -149,13 +151,52 @@ def _list(conn: Connection, run_id: str | None, limit: int, details: bool) -> No
         for entry in entries:
             _print_details(entry)
         return
-    table = Table(show_lines=False)
-    for name in ("queue id", "run", "document", "stage", "error class", "error", "attempts", "dead since (UTC)"):
-        table.add_column(name, overflow="fold")
-    for e in entries:
-        table.add_row(str(e.queue_id), e.run_id, e.document, e.stage or "-", e.error_type or "-", _short(e.error),
-                      f"{e.attempts} ({e.failure_count}f/{e.crash_count}c)", clock(e.dead_since))
-    out.print(table)
+    _print_entries(entries)
+
+
+def _print_entries(entries: list[dl.DeadLetter]) -> None:
+    """One line per dead letter (id, document, stage, class, attempts, time), its message indented below."""
+    out = console()
+    several_runs = len({e.run_id for e in entries}) > 1
+    rows = [(str(e.queue_id), *([e.run_id] if several_runs else []), e.document, e.stage or "-",
+             e.error_type or "-", str(e.attempts), clock(e.dead_since)[:16]) for e in entries]
+    header = ("queue id", *(["run"] if several_runs else []), "document", "stage", "error class", "attempts",
+              "dead since (UTC)")
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    right = {0, len(header) - 2}  # queue id and attempts line up on the right
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    if not several_runs:
+        out.print(f"run {entries[0].run_id}:", markup=False)
+    out.print(line(header), style="bold", markup=False, highlight=False)
+    indent = " " * (widths[0] + 2)
+    for entry, row in zip(entries, rows):
+        out.print(line(row).rstrip(), markup=False, highlight=False)
+        room = max(out.width - len(indent), 40)
+        out.print(indent + _short(entry.error, room), markup=False,
+                  highlight=False, overflow="ellipsis", no_wrap=True)
+    out.print("full messages, history and traceback: --details", style="dim")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else ('es' if word.endswith('sh') else 's')}"
+
+
+def _step(step: dict) -> str:
+    """One attempt of the history: when, what, where, who, why."""
+    at = step.get("at")
+    try:
+        when = clock(datetime.fromisoformat(at)) if isinstance(at, str) else "?"
+    except ValueError:
+        when = str(at)
+    words = [f"attempt {step.get('attempt', '?')}", when, str(step.get("kind", "?"))]
+    words += [str(step[key]) for key in ("stage", "worker_id", "error_type") if step.get(key)]
+    if step.get("permanent"):
+        words.append("(permanent)")
+    error = step.get("error")
+    return " ".join(words) + (f": {_short(error, 160)}" if error else "")
 
 
 def _print_details(entry: dl.DeadLetter) -> None:
@@ -168,15 +209,11 @@ def _print_details(entry: dl.DeadLetter) -> None:
     out.print(head)
     out.print(f"  error: {entry.error or '-'}", markup=False)
     out.print(f"  hint: {entry.hint}", markup=False)
-    out.print(f"  attempts: {entry.attempts} ({entry.failure_count} failures, {entry.crash_count} crashes "
-              "since the last retry)")
+    out.print(f"  attempts: {entry.attempts} ({_plural(entry.failure_count, 'failure')}, "
+              f"{_plural(entry.crash_count, 'crash')} since the last retry)")
     out.print("  history:")
     for i, step in enumerate(entry.history, 1):
-        what = step.get("error_type") or ""
-        flags = " permanent" if step.get("permanent") else ""
-        out.print(f"    {i}. attempt {step.get('attempt', '?')} {step.get('at', '')} {step.get('kind', '?')} "
-                  f"{step.get('stage') or ''} {step.get('worker_id') or ''} {what}{flags}: "
-                  f"{_short(step.get('error'), 160)}", markup=False)
+        out.print(f"    {i}. {_step(step)}", markup=False, highlight=False)
     if entry.traceback:
         out.print("  traceback:")
         for line in entry.traceback.rstrip().splitlines():
@@ -199,23 +236,21 @@ def _analyze(conn: Connection, run_id: str | None, top: int) -> None:
         out.print(f"no dead letters ({scope})")
         return
     out.print(f"[bold]{analysis.total:,}[/] dead letters ({scope})")
-    grid = Table.grid(padding=(0, 3))
     tables = []
     for dimension, title in _TITLES.items():
         table = Table(title=f"by {title}", title_justify="left")
-        table.add_column(title, overflow="fold")
+        table.add_column(title, no_wrap=True)
         table.add_column("count", justify="right")
         for value, n in analysis.groups.get(dimension, [])[:12]:
             table.add_row(value or "(none)", f"{n:,}")
         tables.append(table)
-    grid.add_row(*tables)
-    out.print(grid)
+    out.print(Columns(tables, padding=(0, 3)))
     messages = Table(title="top messages (the document's path as <path>, numbers as N)", title_justify="left")
-    for name in ("count", "error class", "stage", "message", "example", "hint"):
+    for name in ("count", "error class", "stage", "message", "example"):
         messages.add_column(name, overflow="fold", justify="right" if name == "count" else "left")
     for p in analysis.top_messages:
-        messages.add_row(f"{p.count:,}", p.error_type or "-", p.stage or "-", _short(p.pattern, 140),
-                         f"#{p.example_queue_id}", p.hint)
+        messages.add_row(f"{p.count:,}", p.error_type or "-", p.stage or "-", _short(p.pattern, 160),
+                         f"#{p.example_queue_id}")
     out.print(messages)
     out.print("[bold]what to do[/]")
     for hint, kind, n in analysis.hints:

@@ -58,7 +58,8 @@ def _monitor(target: OpsTarget, run_id: str | None) -> Monitor:
 @click.option("--prometheus-port", type=click.IntRange(1, 65535), metavar="PORT",
               help="Serve the metrics in Prometheus text format on PORT (/metrics).")
 @click.option("--prometheus-addr", default="0.0.0.0", show_default=True, help="Address the metrics server binds.")
-@click.option("--refresh", type=click.FloatRange(min=0.1), help="Live refresh seconds [default: monitoring.refresh_interval].")
+@click.option("--refresh", type=click.FloatRange(min=0.1),
+              help="Live refresh seconds [default: monitoring.refresh_interval].")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Runs shown by --list-runs.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               help="Config file [default: $GO_DOC_GO_CONFIG, else ./config.yaml].")
@@ -217,34 +218,36 @@ def quit_keys(stop: threading.Event) -> Iterator[None]:
 def _live(target: OpsTarget, run_id: str | None, refresh: float, port: int | None, addr: str) -> None:
     dashboard = view.Dashboard(database=target.shown_url, refresh=refresh)
     stop = threading.Event()
-    out = console()
     with _monitor(target, run_id) as reader:
         snapshot = reader.snapshot()
         if run_id is not None and not snapshot.runs:
             _usage(f"no run {run_id} in {target.shown_url} (see --list-runs)")
         dashboard.observe(snapshot)
         server = _start_metrics(reader, port, addr) if port is not None else None
-        first = True
         try:
-            with quit_keys(stop), Live(console=out, auto_refresh=False, screen=False, transient=False,
+            with quit_keys(stop), Live(console=console(), auto_refresh=False, screen=False, transient=False,
                                        redirect_stdout=False, redirect_stderr=False) as screen:
-                while True:
-                    error = None
-                    try:
-                        if not first:
-                            snapshot = reader.snapshot()
-                            dashboard.observe(snapshot)
-                        first = False
-                    except psycopg.OperationalError as failure:
-                        error = scrub(str(failure).strip().splitlines()[-1] if str(failure).strip() else "")
-                    screen.update(dashboard.render(snapshot, error), refresh=True)
-                    if stop.wait(refresh):
-                        break
+                _redraw(reader, dashboard, screen, stop, snapshot)
         except KeyboardInterrupt:
-            pass
+            pass  # Ctrl-C quits like q: the last frame stays on the terminal
         finally:
             if server is not None:
                 server.shutdown()
+
+
+def _redraw(reader: Monitor, dashboard: view.Dashboard, screen: Live, stop: threading.Event, snapshot: Any) -> None:
+    """Draw, wait ``refresh`` seconds (or until q), read again; a lost database is shown, then retried."""
+    error: str | None = None
+    while True:
+        screen.update(dashboard.render(snapshot, error), refresh=True)
+        if stop.wait(dashboard.refresh):
+            return
+        try:
+            snapshot, error = reader.snapshot(), None
+            dashboard.observe(snapshot)
+        except psycopg.OperationalError as failure:
+            text = str(failure).strip()
+            error = scrub(text.splitlines()[-1] if text else type(failure).__name__)
 
 
 def main() -> None:

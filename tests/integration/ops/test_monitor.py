@@ -32,7 +32,8 @@ def filled(make_run, n: int, **settings):  # type: ignore[no-untyped-def]
     return run
 
 
-def drain(run, *, batch: int = 25, fail_every: int = 0, stop: threading.Event | None = None) -> int:  # type: ignore[no-untyped-def]
+def drain(run, *, batch: int = 25, fail_every: int = 0,  # type: ignore[no-untyped-def]
+          stop: threading.Event | None = None) -> int:
     """Claim and complete (every fail_every-th document fails permanently) until nothing is claimable."""
     done = 0
     while not (stop and stop.is_set()) and (leases := run.queue.claim(batch)):
@@ -206,6 +207,9 @@ def test_oldest_pending_is_found_at_the_head_of_every_claim_class(make_run, pg_u
     health = repository.monitor_queue_health(pg_conn, run_id=run.run_id, grace=60)
     assert health["claim_classes"] == 3
     assert 7190 < health["oldest_pending"] < 7300
+    run.queue.claim(20)
+    empty = repository.monitor_queue_health(pg_conn, run_id=run.run_id, grace=60)
+    assert (empty["claim_classes"], empty["oldest_pending"]) == (0, None)  # nothing waits: no age, not 0
 
 
 def alert_names(run, settings: MonitorSettings, pg_conn) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -54,6 +54,10 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
+def _documents(n: int) -> str:
+    return f"{n:,} document{'' if n == 1 else 's'}"
+
+
 def evaluate(run: RunMetrics, settings: MonitorSettings) -> list[Alert]:
     """The alerts active for this run now, in ``ALERT_NAMES`` order."""
     alerts = _worker_alerts(run, settings)
@@ -73,13 +77,15 @@ def _worker_alerts(run: RunMetrics, settings: MonitorSettings) -> list[Alert]:
         heard = [w.silent_seconds for w in run.workers]
         last = f"last heartbeat {_duration(min(heard))} ago" if heard else "no worker ever registered"
         return [Alert("workers_missing", "critical", run.run_id,
-                      f"{run.remaining:,} documents to process and no live worker ({last})",
+                      f"{_documents(run.remaining)} to process and no live worker ({last})",
                       value=0, threshold=1)]
     if stale or lost:
-        names = ", ".join(sorted({w.worker_id for w in stale + lost})[:5])
+        named = [f"{w.worker_id} silent for {_duration(w.silent_seconds)}" for w in stale]
+        named += [f"{w.worker_id} lost" for w in lost]
+        more = f" and {len(named) - 5} more" if len(named) > 5 else ""
         return [Alert("workers_stale", "warning", run.run_id,
-                      f"{len(stale)} silent and {len(lost)} lost worker(s) while {run.remaining:,} documents "
-                      f"wait: {names}", value=len(stale) + len(lost), threshold=settings.worker_silent)]
+                      f"{', '.join(named[:5])}{more} (stale after {_duration(settings.worker_silent)}) while "
+                      f"{_documents(run.remaining)} wait", value=len(named), threshold=settings.worker_silent)]
     return []
 
 

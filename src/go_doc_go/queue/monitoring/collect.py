@@ -147,7 +147,7 @@ def collect_run(conn: Connection, run_id: str, settings: MonitorSettings) -> Run
         waiting=counts["scheduled"] + counts["retry"],
         retry_backlog=counts["retry"],
         processing=counts["processing"],
-        oldest_pending_seconds=health_row["oldest_pending"],
+        oldest_pending_seconds=None if health_row["oldest_pending"] is None else max(health_row["oldest_pending"], 0.0),
         expired_leases=int(health_row["expired_leases"]),
         next_retry_in_seconds=health_row["next_due_in"],
         dead_letters=dead_all,

@@ -98,7 +98,9 @@ class Monitor:
     def __enter__(self) -> Monitor:
         return self.open()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def _with_connection(self, operation: Callable[[Connection], T]) -> T:

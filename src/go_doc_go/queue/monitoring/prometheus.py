@@ -64,7 +64,7 @@ def _run_families(runs: list[RunMetrics]) -> list[Metric]:
                          run.post_processing["state"]], 1)
         for state in STATES:
             documents.add_metric([run.run_id, state], run.counts.get(state, 0))
-        ratio.add_metric([run.run_id], run.completion_percent / 100)
+        ratio.add_metric([run.run_id], run.finished / run.total if run.total else 0.0)
         elapsed.add_metric([run.run_id], run.elapsed_seconds)
         rate.add_metric([run.run_id], run.throughput.docs_per_second)
         if run.eta_seconds is not None:
@@ -102,7 +102,8 @@ def _health_families(runs: list[RunMetrics]) -> list[Metric]:
 
 def _worker_families(runs: list[RunMetrics]) -> list[Metric]:
     labels = ["run_id", "worker_id", "session_id"]
-    up = _gauge("worker_up", "1 for a running worker heard from within the stale threshold.", [*labels, "host", "status"])
+    up = _gauge("worker_up", "1 for a running worker heard from within the stale threshold.",
+                [*labels, "host", "status"])
     current = _gauge("worker_current_documents", "Documents the worker holds a lease on.", labels)
     silent = _gauge("worker_heartbeat_age_seconds", "Seconds since the worker's last heartbeat.", labels)
     rate = _gauge("worker_docs_per_second", "Documents completed per second over the session's life.", labels)

@@ -18,6 +18,11 @@ REMAINING = ("pending", "scheduled", "retry", "processing")
 Severity = Literal["warning", "critical"]
 
 
+def percent(part: int, whole: int) -> float:
+    """``part`` of ``whole`` in percent, rounded down to 0.1: 100.0 only when all of it is done."""
+    return int(1000 * part / whole) / 10 if whole else 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class Alert:
     """One active alert of one run. ``value`` is what was measured, ``threshold`` what it crossed."""
@@ -143,7 +148,7 @@ class RunMetrics:
 
     @property
     def completion_percent(self) -> float:
-        return 100.0 * self.finished / self.total if self.total else 0.0
+        return percent(self.finished, self.total)
 
     @property
     def live_workers(self) -> list[WorkerMetrics]:
@@ -206,4 +211,4 @@ class RunSummary:
 
     @property
     def completion_percent(self) -> float:
-        return 100.0 * self.finished / self.total if self.total else 0.0
+        return percent(self.finished, self.total)

@@ -671,7 +671,7 @@ SELECT (SELECT count(*) FROM document_queue
            AND lease_expires_at < now() - make_interval(secs => %(grace)s))::bigint AS expired_leases,
        (SELECT extract(epoch FROM min(scheduled_for) - now()) FROM document_queue
          WHERE run_id = %(run_id)s AND state IN ('retry', 'scheduled'))::float8 AS next_due_in,
-       (SELECT greatest(extract(epoch FROM now() - min(waiting_since)), 0) FROM heads)::float8 AS oldest_pending,
+       (SELECT extract(epoch FROM now() - min(waiting_since)) FROM heads)::float8 AS oldest_pending,
        (SELECT count(*) FROM heads)::int AS claim_classes;
 
 -- name: monitor_tables
