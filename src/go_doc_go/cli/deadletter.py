@@ -66,7 +66,7 @@ def _confirm(question: str, yes: bool) -> None:
     _fail("not confirmed: nothing changed (pass --yes to skip the question)")
 
 
-@click.command("deadletter")
+@click.command("deadletter", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--list", "do_list", is_flag=True, help="Dead letters, newest first.")
 @click.option("--analyze", is_flag=True, help="Failures by class, stage, source, file type and hour, with hints.")
 @click.option("--retry", "retry_id", type=int, metavar="QUEUE_ID", help="Make this dead letter claimable again.")
@@ -76,8 +76,8 @@ def _confirm(question: str, yes: bool) -> None:
 @click.option("--export", "export_file", metavar="FILE", help="Write every dead letter as JSON (- for stdout).")
 @click.option("--details", is_flag=True, help="With --list: attempt history and last traceback.")
 @click.option("--run-id", help="Only this run (--list, --analyze, --purge, --export).")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
-              help="--list: entries shown; --analyze: top messages.")
+@click.option("--limit", type=click.IntRange(min=1),
+              help="--list: entries shown [default: 50]; --analyze: top messages [default: 10].")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (--retry-run, --purge).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               help="Config file [default: $GO_DOC_GO_CONFIG, else ./config.yaml].")
@@ -85,7 +85,7 @@ def _confirm(question: str, yes: bool) -> None:
 @clean_errors
 def deadletter(
     do_list: bool, analyze: bool, retry_id: int | None, retry_run: str | None, purge: float | None,
-    export_file: str | None, details: bool, run_id: str | None, limit: int, yes: bool,
+    export_file: str | None, details: bool, run_id: str | None, limit: int | None, yes: bool,
     config_file: str | None, database_url: str | None,
 ) -> None:
     """Inspect, analyze, retry, purge and export dead-lettered documents."""
@@ -107,9 +107,9 @@ def deadletter(
         conn = _open(target)
         try:
             if do_list:
-                _list(conn, run_id, limit, details)
+                _list(conn, run_id, limit or 50, details)
             elif analyze:
-                _analyze(conn, run_id, limit)
+                _analyze(conn, run_id, limit or 10)
             elif retry_id is not None:
                 _retry(conn, retry_id)
             elif retry_run is not None:

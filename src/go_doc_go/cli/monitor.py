@@ -48,7 +48,7 @@ def _monitor(target: OpsTarget, run_id: str | None) -> Monitor:
                    config_run_id=target.config_run_id)
 
 
-@click.command("monitor")
+@click.command("monitor", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--run-id", help="The run to show [default: active runs, the config's run, recently changed runs].")
 @click.option("--details", is_flag=True, help="Worker, queue-health and table details.")
 @click.option("--live", is_flag=True, help="Live dashboard, redrawn in place; q or Ctrl-C quits.")
