@@ -79,6 +79,8 @@ def monitor(
         _usage(f"--prometheus-port combines only with --live, not {actions[0]}")
     if details and actions:
         _usage(f"--details applies to the summary, not to {actions[0]}")
+    if live and not sys.stdout.isatty():
+        _usage("--live draws on a terminal and stdout is not one; use --run-id, --alerts or --export in scripts")
     target = resolve(config_file, database_url)
     with database_errors(target.url):
         if list_runs:

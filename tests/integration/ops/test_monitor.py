@@ -338,6 +338,8 @@ def test_summary_details_list_runs_and_unknown_run(make_run, pg_url) -> None:
     assert unknown.exit_code == 2 and unknown.output.startswith("error: no run nope in ")
     both = runner.invoke(monitor, ["--alerts", "--list-runs", "--database-url", pg_url])
     assert both.exit_code == 2 and "cannot be combined" in both.output
+    piped = runner.invoke(monitor, ["--live", "--database-url", pg_url])  # CliRunner's stdout is no terminal
+    assert piped.exit_code == 2 and "--live draws on a terminal" in piped.output
 
 
 def test_evaluate_is_pure_on_one_snapshot(make_run, pg_conn) -> None:
