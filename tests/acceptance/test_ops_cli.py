@@ -191,7 +191,7 @@ def test_prometheus_endpoint_serves_parseable_metrics(pg_url, pg_pool, tmp_path)
             again = response.read().decode()
         assert 'go_doc_go_run_documents{run_id="%s",state="completed"} 12.0' % coordinator.run_id in again
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)  # as a service manager stops it
         assert proc.wait(15) == 0
 
 

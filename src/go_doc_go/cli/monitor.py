@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import sys
 import tempfile
 import threading
@@ -172,7 +173,17 @@ def _start_metrics(reader: Monitor, port: int, addr: str) -> Any:
         _usage(f"--prometheus-port {port}: cannot listen on {addr}:{port}: {error.strerror or error}")
 
 
+def _stop_on_sigterm() -> None:
+    """A service manager's SIGTERM stops the server like Ctrl-C does (exit 0)."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def _serve(target: OpsTarget, run_id: str | None, port: int, addr: str) -> None:
+    _stop_on_sigterm()
     with _monitor(target, run_id) as reader:
         server = _start_metrics(reader, port, addr)
         click.echo(f"serving Prometheus metrics of {target.shown_url} on http://{addr}:{port}/metrics "
