@@ -17,7 +17,7 @@ from typing import Any, Literal
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from go_doc_go.exceptions import ConfigError
 
@@ -138,6 +138,49 @@ class WorkQueueConfig(_Section):
         return value
 
 
+class AlertsConfig(_Section):
+    """Alert thresholds of ``go-doc-go monitor`` (seconds, counts, ratios); ``null`` turns a level off.
+
+    Rates and growth are measured over ``window`` seconds (rounded down to the minute).
+    """
+
+    window: float = Field(default=300.0, gt=0)
+    #: A running worker silent this long is stale; null: 3 x work_queue.heartbeat_interval.
+    worker_silent: float | None = Field(default=None, gt=0)
+    #: Failed attempts (failures and crashes) / all attempts ended in the window.
+    failure_rate: float | None = Field(default=0.10, gt=0, le=1)
+    failure_rate_critical: float | None = Field(default=0.50, gt=0, le=1)
+    #: Fewer attempts than this in the window never raise the failure-rate alert.
+    failure_rate_min_attempts: int = Field(default=20, ge=1)
+    #: New dead letters in the window.
+    dead_letter_growth: int | None = Field(default=1, ge=1)
+    dead_letter_growth_critical: int | None = Field(default=None, ge=1)
+    #: Seconds the longest-waiting claimable document has waited.
+    oldest_pending: float | None = Field(default=3600.0, gt=0)
+    oldest_pending_critical: float | None = Field(default=None, gt=0)
+    #: Leases expired for longer than expired_lease_grace and not reclaimed (nobody claims).
+    expired_leases: int | None = Field(default=1, ge=1)
+    expired_lease_grace: float = Field(default=60.0, ge=0)
+
+
+class MonitoringConfig(_Section):
+    """``go-doc-go monitor`` and ``deadletter``: worker-local, never part of the run id."""
+
+    #: Seconds between two refreshes of the live dashboard.
+    refresh_interval: float = Field(default=2.0, gt=0)
+    #: Minutes of per-minute throughput history kept (the sparkline, rates, growth).
+    history_minutes: int = Field(default=60, ge=1, le=10_080)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+
+    @model_validator(mode="after")
+    def _window_inside_history(self) -> MonitoringConfig:
+        if self.alerts.window > self.history_minutes * 60:
+            raise ValueError(
+                f"alerts.window ({self.alerts.window:g} s) must not exceed history_minutes ({self.history_minutes} min)"
+            )
+        return self
+
+
 class LoggingConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -153,6 +196,7 @@ class Config(_Section):
     processing: ProcessingConfig = Field(default_factory=ProcessingConfig)
     work_queue: WorkQueueConfig = Field(default_factory=WorkQueueConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
 
     @field_validator("content_sources")
     @classmethod
@@ -360,7 +404,7 @@ def run_snapshot(config: Config) -> dict[str, Any]:
     """The processing-relevant part of the config, secrets removed.
 
     This is what identifies a run: workers with the same snapshot join the same
-    run. Worker-local settings (jobs, log level, queue timings) are left out.
+    run. Worker-local settings (jobs, log level, queue timings, monitoring) are left out.
     """
     storage = config.storage
     target = (

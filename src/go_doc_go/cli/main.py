@@ -12,7 +12,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from go_doc_go.cli import bench, coordinator, db, ingest, show, worker
+    from go_doc_go.cli import bench, coordinator, db, deadletter, ingest, monitor, show, worker
 
     cli.add_command(ingest.ingest)
     cli.add_command(coordinator.coordinator)
@@ -20,6 +20,8 @@ def _register() -> None:
     cli.add_command(show.show)
     cli.add_command(db.db)
     cli.add_command(bench.bench)
+    cli.add_command(monitor.monitor)
+    cli.add_command(deadletter.deadletter)
 
 
 def main() -> None:

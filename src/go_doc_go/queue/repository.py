@@ -455,6 +455,12 @@ def run_pass_summary(conn: Connection, *, run_id: str) -> dict[tuple[str, str | 
 
 def run_pass_failures(conn: Connection, *, run_id: str, limit: int = 1000) -> list[dict[str, Any]]:
     cur = conn.execute(_Q["run_pass_failures"], {"run_id": run_id, "limit": limit})
+
+# ---------------------------------------------------------------- operators: counts, monitor, dead letters
+# Used by queue/monitoring and queue/deadletter. Rows come back as dicts keyed by column name.
+
+
+def _dicts(cur: Any) -> list[dict[str, Any]]:
     names = [c.name for c in cur.description or ()]
     return [dict(zip(names, row)) for row in cur]
 
@@ -468,3 +474,138 @@ def run_pass_record(conn: Connection, *, run_id: str) -> dict[str, Any] | None:
 
 def run_pass_processed(conn: Connection, *, run_id: str) -> list[str]:
     return [row[0] for row in conn.execute(_Q["run_pass_processed"], {"run_id": run_id})]
+
+def _dict(cur: Any) -> dict[str, Any] | None:
+    row = cur.fetchone()
+    return dict(zip([c.name for c in cur.description or ()], row)) if row is not None else None
+
+
+#: Advisory lock key of the count compaction ("gdg-cnt").
+COUNTS_LOCK_KEY = 0x6764_672D_636E_74
+
+
+def counts_compact(conn: Connection, *, history_minutes: int) -> bool:
+    """Fold the state-count deltas into minute buckets (older ones into one), in one transaction.
+
+    False when another process was compacting (nothing done). Needs a connection not inside a transaction.
+    """
+    params = {"history_minutes": int(history_minutes)}
+    with conn.transaction():
+        if not conn.execute(_Q["counts_compact_lock"], {"key": COUNTS_LOCK_KEY}).fetchone()[0]:
+            return False
+        conn.execute(_Q["counts_fold_deltas"], params)
+        conn.execute(_Q["counts_fold_history"], params)
+        conn.execute(_Q["counts_drop_empty"])
+    return True
+
+
+def counts_by_state(conn: Connection, *, run_id: str) -> dict[tuple[int, str], int]:
+    """Exact rows per ``(pass_number, state)`` of a run, from the count tables (no document_queue scan)."""
+    return {(p, s): int(n) for p, s, n in conn.execute(_Q["counts_by_state"], {"run_id": run_id}) if n}
+
+
+def monitor_runs_select(
+    conn: Connection, *, run_id: str | None, config_run_id: str | None, window: float, limit: int
+) -> list[str]:
+    params = {"run_id": run_id, "config_run_id": config_run_id, "window": float(window), "limit": limit}
+    return [r for (r,) in conn.execute(_Q["monitor_runs_select"], params)]
+
+
+def monitor_run_latest(conn: Connection) -> str | None:
+    row = conn.execute(_Q["monitor_run_latest"]).fetchone()
+    return row[0] if row else None
+
+
+def monitor_runs_recent(conn: Connection, *, limit: int) -> list[dict[str, Any]]:
+    return _dicts(conn.execute(_Q["monitor_runs_recent"], {"limit": limit}))
+
+
+def monitor_run(conn: Connection, *, run_id: str, window: float) -> dict[str, Any] | None:
+    return _dict(conn.execute(_Q["monitor_run"], {"run_id": run_id, "window": float(window)}))
+
+
+def monitor_run_states(conn: Connection, *, run_id: str, window_start: Any) -> list[tuple[int, str, int, int]]:
+    """``(pass_number, state, rows, entered since window_start)`` of a run."""
+    params = {"run_id": run_id, "window_start": window_start}
+    return [(p, s, int(n), int(e)) for p, s, n, e in conn.execute(_Q["monitor_run_states"], params)]
+
+
+def monitor_run_history(conn: Connection, *, run_id: str, pass_number: int, minutes: int) -> list[tuple[Any, int]]:
+    params = {"run_id": run_id, "pass_number": pass_number, "minutes": int(minutes)}
+    return [(minute, int(n)) for minute, n in conn.execute(_Q["monitor_run_history"], params)]
+
+
+def monitor_workers(conn: Connection, *, run_id: str, window: float, limit: int = 200) -> list[dict[str, Any]]:
+    params = {"run_id": run_id, "window": float(window), "limit": limit}
+    return _dicts(conn.execute(_Q["monitor_workers"], params))
+
+
+def monitor_leases_by_worker(conn: Connection, *, run_id: str) -> dict[str | None, dict[str, Any]]:
+    return {row["worker_id"]: row for row in _dicts(conn.execute(_Q["monitor_leases_by_worker"], {"run_id": run_id}))}
+
+
+def monitor_queue_health(conn: Connection, *, run_id: str, grace: float) -> dict[str, Any]:
+    row = _dict(conn.execute(_Q["monitor_queue_health"], {"run_id": run_id, "grace": float(grace)}))
+    assert row is not None  # a SELECT of scalar subqueries always returns one row
+    return row
+
+
+def monitor_tables(conn: Connection, *, tables: Sequence[str]) -> list[dict[str, Any]]:
+    return _dicts(conn.execute(_Q["monitor_tables"], {"tables": list(tables)}))
+
+
+def deadletter_list(conn: Connection, *, run_id: str | None, limit: int) -> list[dict[str, Any]]:
+    return _dicts(conn.execute(_Q["deadletter_list"], {"run_id": run_id, "limit": limit}))
+
+
+def deadletter_export(conn: Connection, *, run_id: str | None, cursor_name: str) -> Iterable[dict[str, Any]]:
+    """Every dead letter in queue order through a server-side cursor (call inside a transaction)."""
+    with conn.cursor(name=cursor_name) as cur:
+        cur.itersize = 500
+        cur.execute(_Q["deadletter_export"], {"run_id": run_id})
+        names: list[str] | None = None
+        for row in cur:
+            if names is None:
+                names = [c.name for c in cur.description or ()]
+            yield dict(zip(names, row))
+
+
+def deadletter_get(conn: Connection, *, queue_id: int) -> dict[str, Any] | None:
+    return _dict(conn.execute(_Q["deadletter_get"], {"queue_id": queue_id}))
+
+
+def deadletter_count(conn: Connection, *, run_id: str | None, before: Any = None) -> int:
+    return int(conn.execute(_Q["deadletter_count"], {"run_id": run_id, "before": before}).fetchone()[0])
+
+
+def deadletter_pick(conn: Connection, *, run_id: str | None, before: Any, limit: int) -> list[int]:
+    """Lock (in the caller's transaction) up to ``limit`` dead letters that died before ``before``."""
+    params = {"run_id": run_id, "before": before, "limit": limit}
+    return [q for (q,) in conn.execute(_Q["deadletter_pick"], params)]
+
+
+def deadletter_retry(conn: Connection, *, queue_ids: Sequence[int]) -> tuple[int, list[str]]:
+    """``(documents made claimable, runs reopened)``."""
+    row = conn.execute(_Q["deadletter_retry"], {"queue_ids": list(queue_ids)}).fetchone()
+    return int(row[0]), list(row[1])
+
+
+def deadletter_delete(conn: Connection, *, queue_ids: Sequence[int]) -> int:
+    return len(conn.execute(_Q["deadletter_delete"], {"queue_ids": list(queue_ids)}).fetchall())
+
+
+def deadletter_groups(conn: Connection, *, run_id: str | None) -> list[tuple[str, str, int]]:
+    return [(d, v, int(n)) for d, v, n in conn.execute(_Q["deadletter_groups"], {"run_id": run_id})]
+
+
+def deadletter_top_messages(conn: Connection, *, run_id: str | None, limit: int) -> list[dict[str, Any]]:
+    return _dicts(conn.execute(_Q["deadletter_top_messages"], {"run_id": run_id, "limit": limit}))
+
+
+def monitor_snapshot_begin(conn: Connection) -> None:
+    """Make the caller's (just begun) transaction one REPEATABLE READ, READ ONLY snapshot."""
+    conn.execute(_Q["monitor_snapshot_begin"])
+
+
+def db_now(conn: Connection) -> Any:
+    return conn.execute(_Q["db_now"]).fetchone()[0]

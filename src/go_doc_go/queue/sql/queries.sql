@@ -531,3 +531,303 @@ SELECT pass_number, incomplete_sources, discovery_stats, post_processing
 SELECT d.doc_id
   FROM document_queue d JOIN processing_runs r ON r.run_id = d.run_id AND d.pass_number = r.pass_number
  WHERE d.run_id = %(run_id)s AND d.state = 'completed' AND d.outcome = 'processed';
+
+-- ================================================================ operators: counts, monitor, dead letters
+-- Rows per state come from run_state_counts + run_state_deltas (kept by triggers, see schema.sql):
+-- a refresh never counts document_queue rows, except the few leased, expired or dead ones.
+
+-- name: counts_compact_lock
+-- One compaction at a time (transaction scope); false: another process is compacting, skip.
+SELECT pg_try_advisory_xact_lock(%(key)s);
+
+-- name: counts_fold_deltas
+-- Fold every committed delta into its minute bucket (older than the kept history: the -infinity bucket).
+WITH moved AS (
+    DELETE FROM run_state_deltas RETURNING run_id, pass_number, state, n, at
+), summed AS (
+    SELECT run_id, pass_number, state,
+           CASE WHEN at < now() - make_interval(mins => %(history_minutes)s) THEN '-infinity'::timestamptz
+                ELSE date_trunc('minute', at) END AS bucket,
+           sum(greatest(n, 0)) AS added, sum(greatest(-n, 0)) AS removed
+      FROM moved GROUP BY 1, 2, 3, 4
+)
+INSERT INTO run_state_counts AS c (run_id, pass_number, state, bucket, added, removed)
+SELECT run_id, pass_number, state, bucket, added, removed FROM summed
+ON CONFLICT (run_id, pass_number, state, bucket) DO UPDATE
+   SET added = c.added + excluded.added, removed = c.removed + excluded.removed
+RETURNING 1;
+
+-- name: counts_fold_history
+-- Minute buckets older than the kept history move into the -infinity bucket of their run, pass and state.
+WITH old AS (
+    DELETE FROM run_state_counts
+     WHERE bucket > '-infinity' AND bucket < now() - make_interval(mins => %(history_minutes)s)
+    RETURNING run_id, pass_number, state, added, removed
+), summed AS (
+    SELECT run_id, pass_number, state, sum(added) AS added, sum(removed) AS removed FROM old GROUP BY 1, 2, 3
+)
+INSERT INTO run_state_counts AS c (run_id, pass_number, state, bucket, added, removed)
+SELECT run_id, pass_number, state, '-infinity', added, removed FROM summed
+ON CONFLICT (run_id, pass_number, state, bucket) DO UPDATE
+   SET added = c.added + excluded.added, removed = c.removed + excluded.removed;
+
+-- name: counts_drop_empty
+-- Drop -infinity buckets that hold no rows any more (everything that entered the state left it).
+DELETE FROM run_state_counts WHERE bucket = '-infinity' AND added = removed;
+
+-- name: counts_by_state
+-- Exact rows per pass and state of one run, without reading document_queue (from the count tables).
+SELECT pass_number, state, sum(n)::bigint AS n
+  FROM (SELECT pass_number, state, added - removed AS n FROM run_state_counts WHERE run_id = %(run_id)s
+        UNION ALL
+        SELECT pass_number, state, n FROM run_state_deltas WHERE run_id = %(run_id)s) AS t
+ GROUP BY pass_number, state;
+
+-- name: monitor_runs_select
+-- Runs an operator view shows: the one asked for, else active ones, the config's and those changed in the window.
+SELECT run_id FROM processing_runs
+ WHERE (%(run_id)s::text IS NOT NULL AND run_id = %(run_id)s)
+    OR (%(run_id)s::text IS NULL
+        AND (status IN ('active', 'post_processing') OR run_id = %(config_run_id)s
+             OR updated_at > now() - make_interval(secs => %(window)s)))
+ ORDER BY updated_at DESC
+ LIMIT %(limit)s;
+
+-- name: monitor_run_latest
+-- The most recently changed run (what a view shows when nothing is active).
+SELECT run_id FROM processing_runs ORDER BY updated_at DESC LIMIT 1;
+
+-- name: monitor_runs_recent
+-- Recent runs with their current pass's size, finished and dead rows and running workers (--list-runs).
+SELECT r.run_id, r.status, r.pass_number, r.created_at, r.pass_started_at, r.updated_at, r.completed_at,
+       r.discovery_done_at IS NOT NULL AS discovery_done,
+       coalesce(c.total, 0)::bigint AS total, coalesce(c.finished, 0)::bigint AS finished,
+       coalesce(c.dead, 0)::bigint AS dead_letter, coalesce(w.running, 0)::bigint AS workers_running
+  FROM (SELECT * FROM processing_runs ORDER BY updated_at DESC LIMIT %(limit)s) AS r
+  LEFT JOIN LATERAL (
+        SELECT sum(n) AS total, sum(n) FILTER (WHERE state IN ('completed', 'dead_letter')) AS finished,
+               sum(n) FILTER (WHERE state = 'dead_letter') AS dead
+          FROM (SELECT state, added - removed AS n FROM run_state_counts
+                 WHERE run_id = r.run_id AND pass_number = r.pass_number
+                UNION ALL
+                SELECT state, n FROM run_state_deltas WHERE run_id = r.run_id AND pass_number = r.pass_number) AS x
+       ) AS c ON true
+  LEFT JOIN LATERAL (
+        SELECT count(*) AS running FROM run_workers WHERE run_id = r.run_id AND status = 'running'
+       ) AS w ON true
+ ORDER BY r.updated_at DESC;
+
+-- name: monitor_run
+-- One run as the monitor shows it, with times computed on the database clock.
+SELECT r.run_id, r.config_hash, r.status, r.pass_number, r.created_at, r.pass_started_at, r.updated_at,
+       r.completed_at, r.discovery_done_at, r.discovery_holder, r.discovery_expires_at,
+       coalesce(r.discovery_expires_at > now(), false) AS discovery_held,
+       r.leader_id, r.leader_term, r.leader_expires_at, coalesce(r.leader_expires_at > now(), false) AS leader_valid,
+       r.discovery_stats, r.incomplete_sources, r.post_processing,
+       now() AS now,
+       extract(epoch FROM coalesce(r.completed_at, now()) - r.pass_started_at)::float8 AS elapsed,
+       date_trunc('minute', now() - make_interval(secs => %(window)s)) AS window_start,
+       extract(epoch FROM now() - greatest(date_trunc('minute', now() - make_interval(secs => %(window)s)),
+                                           r.pass_started_at))::float8 AS window_seconds
+  FROM processing_runs r WHERE r.run_id = %(run_id)s;
+
+-- name: monitor_run_states
+-- Rows per pass and state of one run and how many entered each state since window_start (exact, from the count tables).
+SELECT pass_number, state, sum(added - removed)::bigint AS n,
+       coalesce(sum(added) FILTER (WHERE at >= %(window_start)s), 0)::bigint AS entered
+  FROM (SELECT pass_number, state, bucket AS at, added, removed FROM run_state_counts WHERE run_id = %(run_id)s
+        UNION ALL
+        SELECT pass_number, state, at, greatest(n, 0), greatest(-n, 0) FROM run_state_deltas
+         WHERE run_id = %(run_id)s) AS t
+ GROUP BY pass_number, state;
+
+-- name: monitor_run_history
+-- Documents completed per minute in the current pass over the last minutes (the throughput sparkline).
+SELECT date_trunc('minute', at) AS minute, sum(added)::bigint AS completed
+  FROM (SELECT bucket AS at, added FROM run_state_counts
+         WHERE run_id = %(run_id)s AND pass_number = %(pass_number)s AND state = 'completed'
+           AND bucket >= date_trunc('minute', now() - make_interval(mins => %(minutes)s))
+        UNION ALL
+        SELECT at, greatest(n, 0) FROM run_state_deltas
+         WHERE run_id = %(run_id)s AND pass_number = %(pass_number)s AND state = 'completed'
+           AND at >= date_trunc('minute', now() - make_interval(mins => %(minutes)s))) AS t
+ GROUP BY 1 ORDER BY 1;
+
+-- name: monitor_workers
+-- Worker sessions of a run: running and lost ones, and the others that stopped within the window, newest first.
+SELECT w.session_id, w.worker_id, w.host, w.pid, w.status, w.registered_at, w.heartbeat_at, w.stopped_at,
+       extract(epoch FROM now() - w.heartbeat_at)::float8 AS silent_for,
+       extract(epoch FROM coalesce(w.stopped_at, now()) - w.registered_at)::float8 AS lifetime,
+       (w.claimed_count + coalesce(c.claimed, 0))::bigint AS claimed,
+       (w.completed_count + coalesce(c.completed, 0))::bigint AS completed,
+       (w.failed_count + coalesce(c.failed, 0))::bigint AS failed
+  FROM run_workers w
+  LEFT JOIN LATERAL (SELECT sum(claimed) AS claimed, sum(completed) AS completed, sum(failed) AS failed
+                       FROM run_worker_counts WHERE session_id = w.session_id) c ON true
+ WHERE w.run_id = %(run_id)s
+   AND (w.status IN ('running', 'lost') OR w.stopped_at > now() - make_interval(secs => %(window)s))
+ ORDER BY w.session_id DESC
+ LIMIT %(limit)s;
+
+-- name: monitor_leases_by_worker
+-- Documents each worker holds right now (leased rows only, through the lease index), expired ones apart.
+SELECT worker_id, count(*)::bigint AS leased,
+       count(*) FILTER (WHERE lease_expires_at < now())::bigint AS expired,
+       (array_agg(coalesce(doc_path, doc_id) ORDER BY claimed_at))[1:3] AS sample
+  FROM document_queue
+ WHERE run_id = %(run_id)s AND state = 'processing'
+ GROUP BY worker_id;
+
+-- name: monitor_queue_health
+-- Expired leases not reclaimed after the grace, the next due retry, and the longest wait at the head of
+-- each claim class (priority, link depth), found by skipping through the claim index, never by scanning it.
+WITH RECURSIVE priorities AS (
+    SELECT (SELECT priority FROM document_queue WHERE run_id = %(run_id)s AND state = 'pending'
+             ORDER BY priority DESC LIMIT 1) AS p
+    UNION ALL
+    SELECT (SELECT priority FROM document_queue WHERE run_id = %(run_id)s AND state = 'pending' AND priority < q.p
+             ORDER BY priority DESC LIMIT 1)
+      FROM priorities q WHERE q.p IS NOT NULL
+), classes AS (
+    SELECT q.p, (SELECT link_depth FROM document_queue WHERE run_id = %(run_id)s AND state = 'pending'
+                    AND priority = q.p ORDER BY link_depth LIMIT 1) AS d
+      FROM priorities q WHERE q.p IS NOT NULL
+    UNION ALL
+    SELECT c.p, (SELECT link_depth FROM document_queue WHERE run_id = %(run_id)s AND state = 'pending'
+                    AND priority = c.p AND link_depth > c.d ORDER BY link_depth LIMIT 1)
+      FROM classes c WHERE c.d IS NOT NULL
+), heads AS (
+    SELECT (SELECT scheduled_for FROM document_queue WHERE run_id = %(run_id)s AND state = 'pending'
+               AND priority = c.p AND link_depth = c.d ORDER BY queue_id LIMIT 1) AS waiting_since
+      FROM classes c WHERE c.d IS NOT NULL
+)
+SELECT (SELECT count(*) FROM document_queue
+         WHERE run_id = %(run_id)s AND state = 'processing'
+           AND lease_expires_at < now() - make_interval(secs => %(grace)s))::bigint AS expired_leases,
+       (SELECT extract(epoch FROM min(scheduled_for) - now()) FROM document_queue
+         WHERE run_id = %(run_id)s AND state IN ('retry', 'scheduled'))::float8 AS next_due_in,
+       (SELECT extract(epoch FROM now() - min(waiting_since)) FROM heads)::float8 AS oldest_pending,
+       (SELECT count(*) FROM heads)::int AS claim_classes;
+
+-- name: monitor_tables
+-- Size, live and dead rows and last (auto)vacuum of the queue's tables (pg_stat_user_tables, no scan).
+SELECT s.relname::text AS name, s.n_live_tup::bigint AS live_rows, s.n_dead_tup::bigint AS dead_rows,
+       pg_total_relation_size(s.relid)::bigint AS size_bytes,
+       greatest(s.last_vacuum, s.last_autovacuum) AS last_vacuum,
+       greatest(s.last_analyze, s.last_autoanalyze) AS last_analyze,
+       (s.vacuum_count + s.autovacuum_count)::bigint AS vacuums
+  FROM pg_stat_user_tables s
+ WHERE s.relid IN (SELECT to_regclass(t) FROM unnest(%(tables)s::text[]) AS t)
+ ORDER BY s.relname;
+
+-- name: deadletter_list
+-- Dead letters, newest first, of one run (its dead-letter index) or of every run.
+SELECT queue_id, run_id, source_name, doc_id, doc_path, pass_number, attempts, failure_count, crash_count,
+       error_type, error_stage, last_error, last_traceback, error_history, updated_at AS dead_since
+  FROM document_queue
+ WHERE state = 'dead_letter' AND (%(run_id)s::text IS NULL OR run_id = %(run_id)s)
+ ORDER BY updated_at DESC, queue_id DESC
+ LIMIT %(limit)s;
+
+-- name: deadletter_export
+-- Every dead letter (of one run or all), in queue order, for a streamed export.
+SELECT queue_id, run_id, source_name, doc_id, doc_path, pass_number, attempts, failure_count, crash_count,
+       error_type, error_stage, last_error, last_traceback, error_history, created_at, updated_at AS dead_since
+  FROM document_queue
+ WHERE state = 'dead_letter' AND (%(run_id)s::text IS NULL OR run_id = %(run_id)s)
+ ORDER BY queue_id;
+
+-- name: deadletter_get
+-- One queue row with its run's status (what --retry reports on).
+SELECT d.queue_id, d.run_id, d.source_name, d.doc_id, d.doc_path, d.state, d.error_type, d.error_stage,
+       d.last_error, r.status AS run_status
+  FROM document_queue d JOIN processing_runs r ON r.run_id = d.run_id
+ WHERE d.queue_id = %(queue_id)s;
+
+-- name: deadletter_count
+-- How many dead letters match (one run or all; dead before a time or not): what a confirmation names.
+SELECT count(*)::bigint FROM document_queue
+ WHERE state = 'dead_letter' AND (%(run_id)s::text IS NULL OR run_id = %(run_id)s)
+   AND updated_at < coalesce(%(before)s::timestamptz, 'infinity');
+
+-- name: deadletter_pick
+-- Lock up to limit dead letters that died before a time (one run or all), oldest first, skipping locked ones.
+SELECT queue_id FROM document_queue
+ WHERE state = 'dead_letter' AND (%(run_id)s::text IS NULL OR run_id = %(run_id)s)
+   AND updated_at < %(before)s
+ ORDER BY updated_at
+ LIMIT %(limit)s
+   FOR UPDATE SKIP LOCKED;
+
+-- name: deadletter_retry
+-- Dead letters become claimable in their run's current pass with a fresh retry budget (history kept, one
+-- "requeued" entry added); their runs reopen (status active, post-processing to run again) and idle workers wake.
+WITH docs AS (
+    UPDATE document_queue d
+       SET state = 'pending', scheduled_for = now(), failure_count = 0, crash_count = 0,
+           pass_number = r.pass_number, lease_expires_at = NULL, attempt_deadline = NULL, updated_at = now(),
+           error_history = d.error_history || jsonb_build_object('attempt', d.attempts, 'kind', 'requeued',
+                                                                 'at', now())
+      FROM processing_runs r
+     WHERE d.queue_id = ANY(%(queue_ids)s::bigint[]) AND d.state = 'dead_letter' AND r.run_id = d.run_id
+    RETURNING d.queue_id, d.run_id
+), runs AS (
+    SELECT DISTINCT run_id FROM docs
+), reopened AS (
+    UPDATE processing_runs r
+       SET status = 'active', completed_at = NULL, post_processing = '{}'::jsonb, updated_at = now()
+      FROM runs WHERE r.run_id = runs.run_id AND r.status <> 'active'
+    RETURNING r.run_id
+), woken AS (
+    SELECT pg_notify('go_doc_go_queue', run_id) FROM runs
+)
+SELECT (SELECT count(*) FROM docs)::bigint AS retried,
+       (SELECT coalesce(array_agg(run_id), '{}') FROM reopened) AS reopened,
+       (SELECT count(*) FROM woken)::bigint AS notified;
+
+-- name: deadletter_delete
+-- Delete these queue rows if they are still dead letters (the purge).
+DELETE FROM document_queue WHERE queue_id = ANY(%(queue_ids)s::bigint[]) AND state = 'dead_letter'
+RETURNING queue_id;
+
+-- name: deadletter_groups
+-- Dead letters counted by error class, stage, source, file type and hour (UTC), and in all, in one pass.
+WITH dead AS (
+    SELECT coalesce(error_type, '') AS error_type, coalesce(error_stage, '') AS stage, source_name,
+           coalesce(lower(substring(doc_path FROM '\.([A-Za-z0-9_+-]{1,16})(?:[?#].*)?$')), '') AS file_type,
+           date_trunc('hour', updated_at AT TIME ZONE 'UTC') AS hour
+      FROM document_queue
+     WHERE state = 'dead_letter' AND (%(run_id)s::text IS NULL OR run_id = %(run_id)s)
+)
+SELECT CASE WHEN GROUPING(error_type) = 0 THEN 'error_type'
+            WHEN GROUPING(stage) = 0 THEN 'stage'
+            WHEN GROUPING(source_name) = 0 THEN 'source'
+            WHEN GROUPING(file_type) = 0 THEN 'file_type'
+            WHEN GROUPING(hour) = 0 THEN 'hour'
+            ELSE 'total' END AS dimension,
+       coalesce(error_type, stage, source_name, file_type, to_char(hour, 'YYYY-MM-DD"T"HH24":00Z"'), '') AS value,
+       count(*)::bigint AS n
+  FROM dead
+ GROUP BY GROUPING SETS ((error_type), (stage), (source_name), (file_type), (hour), ())
+ ORDER BY 1, 3 DESC, 2;
+
+-- name: deadletter_top_messages
+-- The most frequent failure messages (the document's own path and every number replaced), with an example.
+SELECT coalesce(error_type, '') AS error_type, coalesce(error_stage, '') AS stage,
+       regexp_replace(replace(left(coalesce(last_error, ''), 500), coalesce(doc_path, doc_id), '<path>'),
+                      '[0-9]+', 'N', 'g') AS pattern,
+       count(*)::bigint AS n, min(queue_id)::bigint AS example_queue_id,
+       (array_agg(last_error ORDER BY queue_id))[1] AS example
+  FROM document_queue
+ WHERE state = 'dead_letter' AND (%(run_id)s::text IS NULL OR run_id = %(run_id)s)
+ GROUP BY 1, 2, 3
+ ORDER BY 4 DESC, 5
+ LIMIT %(limit)s;
+
+-- name: monitor_snapshot_begin
+-- First statement of a monitor read: every later statement of the transaction sees the same snapshot.
+SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;
+
+-- name: db_now
+-- The database clock (what operator views and exports are stamped with).
+SELECT now();
