@@ -4,7 +4,8 @@ Lifecycle:
 
 1. join the run of its config (created if no coordinator ran yet), register a
    session, and start the background services: the heartbeat (leases first,
-   then liveness), the queue vacuum and this worker's parser pool;
+   then liveness), the queue vacuum, housekeeping (count folding, lost
+   sessions) and this worker's parser pool;
 2. claim K = free slots documents at a time and hand them to the
    ``QueuedDocumentProcessor``; write what is finished while the parsers work;
 3. when the queue says discovery is needed (no coordinator, or the discoverer
@@ -29,7 +30,10 @@ from dataclasses import dataclass
 from go_doc_go.config import Config
 from go_doc_go.pool import DocumentPool
 from go_doc_go.queue.heartbeat import Heartbeat
+from go_doc_go.queue.housekeeping import Housekeeping
+from go_doc_go.queue.monitoring.collect import MonitorSettings
 from go_doc_go.queue.records import BatchStatus
+from go_doc_go.queue.service import Service
 from go_doc_go.queue.vacuum import QueueVacuum
 from go_doc_go.queue.waker import Waker
 from go_doc_go.queue.work_queue import WorkQueue
@@ -104,17 +108,19 @@ class DocumentWorker:
         queue = WorkQueue(resources.pool, coordinator.run_id, self.config.work_queue,
                           worker_id=coordinator.worker_id, session_id=session)
         heartbeat, vacuum = Heartbeat(coordinator, queue), QueueVacuum(resources.pool)
+        housekeeping = Housekeeping(resources.pool, coordinator, MonitorSettings.from_config(self.config))
         parsers = DocumentPool(self.config, self.parsers)
         processor = QueuedDocumentProcessor(self.config, resources.sources, resources.store, queue, parsers,
                                             shared=resources.shared)
         waker = Waker(queue_url(self.config), coordinator.run_id)
-        heartbeat.start()
-        vacuum.start()
+        services = (heartbeat, vacuum, housekeeping)
+        for service in services:
+            service.start()
         result = WorkerResult(EXIT_INTERRUPTED, processor.tally, "interrupted")
         try:
             result = self._loop(resources, queue, processor, waker)
         finally:
-            self._shut_down(queue, processor, parsers, heartbeat, vacuum, waker)
+            self._shut_down(queue, processor, parsers, services, waker)
             coordinator.deregister()
             resources.close()
             log.info("stopped: %s (%s)", result.reason, _describe(processor.tally))
@@ -197,8 +203,7 @@ class DocumentWorker:
         queue: WorkQueue,
         processor: QueuedDocumentProcessor,
         parsers: DocumentPool,
-        heartbeat: Heartbeat,
-        vacuum: QueueVacuum,
+        services: tuple[Service, ...],
         waker: Waker,
     ) -> None:
         if self.signals < 2 and processor.in_flight:
@@ -208,8 +213,8 @@ class DocumentWorker:
         if leftover or held:
             released = queue.release()
             log.info("released %d leases", len(released))
-        heartbeat.stop()
-        vacuum.stop()
+        for service in services:
+            service.stop()
         waker.close()
         parsers.close(cancel=self.signals >= 2)
 

@@ -342,12 +342,6 @@ def document_released_by(conn: Connection, *, leases: Sequence[Lease], request_i
     return {(q, t) for q, t in conn.execute(_Q["document_released_by"], params)}
 
 
-def document_retry_dead_letter(conn: Connection, *, queue_id: int) -> str | None:
-    """Run id of the reopened run, or None if the document was not dead-lettered."""
-    row = conn.execute(_Q["document_retry_dead_letter"], {"queue_id": queue_id}).fetchone()
-    return row[0] if row else None
-
-
 def document_get(conn: Connection, *, queue_id: int) -> dict[str, Any] | None:
     cur = conn.execute(_Q["document_get"], {"queue_id": queue_id})
     row = cur.fetchone()
@@ -455,12 +449,6 @@ def run_pass_summary(conn: Connection, *, run_id: str) -> dict[tuple[str, str | 
 
 def run_pass_failures(conn: Connection, *, run_id: str, limit: int = 1000) -> list[dict[str, Any]]:
     cur = conn.execute(_Q["run_pass_failures"], {"run_id": run_id, "limit": limit})
-
-# ---------------------------------------------------------------- operators: counts, monitor, dead letters
-# Used by queue/monitoring and queue/deadletter. Rows come back as dicts keyed by column name.
-
-
-def _dicts(cur: Any) -> list[dict[str, Any]]:
     names = [c.name for c in cur.description or ()]
     return [dict(zip(names, row)) for row in cur]
 
@@ -474,6 +462,16 @@ def run_pass_record(conn: Connection, *, run_id: str) -> dict[str, Any] | None:
 
 def run_pass_processed(conn: Connection, *, run_id: str) -> list[str]:
     return [row[0] for row in conn.execute(_Q["run_pass_processed"], {"run_id": run_id})]
+
+
+# ---------------------------------------------------------------- operators: counts, monitor, dead letters
+# Used by queue/monitoring and queue/deadletter. Rows come back as dicts keyed by column name.
+
+
+def _dicts(cur: Any) -> list[dict[str, Any]]:
+    names = [c.name for c in cur.description or ()]
+    return [dict(zip(names, row)) for row in cur]
+
 
 def _dict(cur: Any) -> dict[str, Any] | None:
     row = cur.fetchone()

@@ -482,10 +482,10 @@ class WorkQueue:
         return self._run("list dead letters", lambda c: repository.documents_dead_letter(c, run_id=self.run_id))
 
     def retry_dead_letter(self, queue_id: int) -> bool:
-        """Make a dead-lettered document claimable again and reopen its run."""
-        return self._run(
-            "retry dead letter", lambda c: repository.document_retry_dead_letter(c, queue_id=queue_id) is not None
-        )
+        """Make a dead-lettered document claimable again and reopen its run (``deadletter.retry``)."""
+        from go_doc_go.queue import deadletter
+
+        return self._run("retry dead letter", lambda c: deadletter.retry(c, queue_id).retried > 0)
 
 
 class QueueTransaction:

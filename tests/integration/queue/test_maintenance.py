@@ -119,3 +119,19 @@ def test_lease_statements_stay_primary_key_lookups_with_stale_statistics(pg_url,
     assert "Join Filter" not in plan, f"no nested loop over the caller's pairs:\n{plan}"
     if name != "document_claim":
         assert "document_queue_pkey" in plan, plan
+
+
+def test_housekeeping_folds_counts_and_marks_silent_workers_lost(pg_pool, new_run, pg_conn) -> None:
+    from go_doc_go.config import Config
+    from go_doc_go.queue.housekeeping import Housekeeping
+    from go_doc_go.queue.monitoring.collect import MonitorSettings
+
+    coordinator, queue = new_run(stale_threshold=1)
+    queue.add_many([NewDocument("s", f"d{i}") for i in range(5)])
+    pg_conn.execute("UPDATE run_workers SET heartbeat_at = now() - interval '1 hour' WHERE run_id = %s",
+                    (coordinator.run_id,))
+    before = pg_conn.execute("SELECT count(*) FROM run_state_deltas").fetchone()[0]
+    assert before > 0
+    result = Housekeeping(pg_pool, coordinator, MonitorSettings.from_config(Config())).run_once()
+    assert result.compacted and result.lost_workers == [coordinator.worker_id]
+    assert pg_conn.execute("SELECT count(*) FROM run_state_deltas").fetchone()[0] == 0

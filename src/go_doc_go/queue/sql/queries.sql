@@ -400,20 +400,6 @@ SELECT d.queue_id, d.lease_token FROM document_queue d
    AND d.lease_token = ANY(%(lease_tokens)s::bigint[])
    AND d.request_id = %(request_id)s AND coalesce(d.state, '') <> 'processing';
 
--- name: document_retry_dead_letter
--- Make a dead-lettered document claimable again (fresh retry budget) and reopen its run.
-WITH doc AS (
-    UPDATE document_queue
-       SET state = 'pending', scheduled_for = now(), failure_count = 0, crash_count = 0, updated_at = now()
-     WHERE queue_id = %(queue_id)s AND state = 'dead_letter'
-    RETURNING run_id
-), reopened AS (
-    UPDATE processing_runs r SET status = 'active', completed_at = NULL, updated_at = now()
-      FROM doc WHERE r.run_id = doc.run_id AND r.status <> 'active'
-    RETURNING r.run_id
-)
-SELECT run_id FROM doc;
-
 -- name: document_get
 -- One queue row, for inspection.
 SELECT queue_id, run_id, source_name, doc_id, doc_path, pass_number, state, priority, link_depth, parent_doc_id,
