@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from importlib import resources
 
@@ -21,10 +20,6 @@ def queries() -> dict[str, str]:
 
 def migrations() -> list[tuple[int, str, str]]:
     """``(version, name, sql)`` for every file in ``sql/migrations``, in order."""
-    folder = resources.files("go_doc_go.queue").joinpath("sql", "migrations")
-    found = []
-    for entry in folder.iterdir():
-        match = re.fullmatch(r"(\d{4})_(\w+)\.sql", entry.name)
-        if match:
-            found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    from go_doc_go.queue.migrations import MIGRATIONS
+
+    return [(m.version, m.name, m.sql) for m in MIGRATIONS.migrations]
