@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from go_doc_go.config import DEFAULT_EMBEDDING_MODELS
 from go_doc_go.embeddings.base import (
     CHARS_PER_TOKEN,
     EmbeddingError,
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from go_doc_go.config import EmbeddingConfig
 
 NAME = "onnx"
-DEFAULT_MODEL = "all-MiniLM-L6-v2-int8"
+DEFAULT_MODEL = DEFAULT_EMBEDDING_MODELS["onnx"]
 MINILM_FP32 = "all-MiniLM-L6-v2"
 MINILM_TOKENS = 256
 MINILM_DIMENSIONS = 384
@@ -61,13 +62,16 @@ class OnnxProvider:
         dimensions: int | None = None,
         window_chars: int | None = None,
         threads: int = 0,
+        cache: str | None = None,
     ) -> None:
         ort = require("onnxruntime", NAME)
         tokenizers = require("tokenizers", NAME)
         require("numpy", NAME)
         self.model = model
         self.batch_size = batch_size
-        onnx_path, tokenizer_json = _model_files(model)
+        #: Texts embedded by this instance (tests count re-embedding with it).
+        self.texts_embedded = 0
+        onnx_path, tokenizer_json = _model_files(model, cache)
         self.max_tokens = MINILM_TOKENS
         self.tokenizer = tokenizers.Tokenizer.from_str(tokenizer_json.decode("utf-8"))
         self.tokenizer.enable_truncation(max_length=self.max_tokens)
@@ -88,9 +92,10 @@ class OnnxProvider:
         self._window = window_chars
 
     @classmethod
-    def from_config(cls, config: EmbeddingConfig) -> OnnxProvider:
+    def from_config(cls, config: EmbeddingConfig, *, threads: int = 0, **_: object) -> OnnxProvider:
+        """``threads``: onnxruntime's intra-op threads (0: all cores; a parser child uses 1)."""
         return cls(config.model or DEFAULT_MODEL, batch_size=config.batch_size, dimensions=config.dimensions,
-                   window_chars=config.window_chars)
+                   window_chars=config.window_chars, threads=threads, cache=config.cache_dir)
 
     @property
     def window_chars(self) -> int:
@@ -100,6 +105,7 @@ class OnnxProvider:
         np = require("numpy", NAME)
         if not texts:
             return empty(self.dimensions)
+        self.texts_embedded += len(texts)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), self.dimensions), dtype=np.float32)
         for chunk in batches(order, self.batch_size):
@@ -121,13 +127,21 @@ class OnnxProvider:
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def _model_files(model: str) -> tuple[Path, bytes]:
+def prepare(config: EmbeddingConfig) -> None:
+    """Before parser children start: the packages and the model files are there (the fp32 export built once)."""
+    require("onnxruntime", NAME)
+    require("tokenizers", NAME)
+    require("numpy", NAME)
+    _model_files(config.model or DEFAULT_MODEL, config.cache_dir)
+
+
+def _model_files(model: str, cache: str | None = None) -> tuple[Path, bytes]:
     """The ONNX file and the tokenizer JSON for ``model`` (a known name or a folder)."""
     if model == DEFAULT_MODEL:
         onnx_path = require_file(MINILM_INT8_ONNX, "the all-MiniLM-L6-v2 int8 ONNX model", NAME)
         return onnx_path, first_available(MINILM_TOKENIZER, "the all-MiniLM-L6-v2 tokenizer", NAME)
     if model == MINILM_FP32:
-        target = cache_dir() / "onnx" / "all-MiniLM-L6-v2.onnx"
+        target = cache_dir(cache) / "onnx" / "all-MiniLM-L6-v2.onnx"
         if not target.is_file():
             export_minilm(target)
         return target, first_available(MINILM_TOKENIZER, "the all-MiniLM-L6-v2 tokenizer", NAME)
