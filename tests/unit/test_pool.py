@@ -13,6 +13,8 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from go_doc_go.config import config_from_dict
 from go_doc_go.pool import DocumentPool, Processed, Task
 from go_doc_go.sources.file import FileSource
@@ -98,3 +100,48 @@ def test_results_come_back_in_order_and_children_are_recycled(tmp_path):
             [result] = pool.submit([Task(source.ref_for(f"d{i}.md"))]).result(timeout=60)
             assert result.rows.elements[1][7] == f"Doc {i}"
     assert len(pids) >= 2, "a child is replaced after recycle_after documents"
+
+
+def _hostile_run(tmp_path, names, *, embeddings, timeout=3):
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "hostile_parser.py").write_text(HOSTILE_PARSER)
+    (hooks / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in names:
+        (docs / f"{name}.txt").write_text(name.upper())
+    for i in range(6):
+        (docs / f"fine{i}.txt").write_text(f"fine document {i}")
+    config = tmp_path / "config.yaml"
+    config.write_text(textwrap.dedent(f"""\
+        storage: {{path: {tmp_path / 's.db'}}}
+        content_sources: [{{name: docs, base_path: {docs}}}]
+        parsers: {{timeout: {timeout}, max_memory_mb: 1024}}
+        embedding: {{enabled: {str(embeddings).lower()}}}
+        processing: {{jobs: 1}}
+    """))
+    env = {**os.environ, "GDG_HOSTILE_PARSER": "1",
+           "PYTHONPATH": os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run([sys.executable, "-m", "go_doc_go.cli.main", "ingest", "--config", str(config), "--json"],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 1, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.embeddings
+def test_with_embeddings_a_crash_in_a_batch_costs_the_crashing_document_only(tmp_path, static_model_cache):
+    """Documents of a dispatch are embedded together; after a loss they are retried one by one (solo)."""
+    summary = _hostile_run(tmp_path, ["crash"], embeddings=True)
+    assert summary["processed"] == 6 and summary["units_embedded"] == 6
+    [failure] = summary["failures"]
+    assert failure["path"] == "crash.txt" and "SIGSEGV" in failure["cause"]
+
+
+@pytest.mark.embeddings
+@pytest.mark.slow
+def test_with_embeddings_a_hang_in_a_batch_costs_the_hanging_document_only(tmp_path, static_model_cache):
+    summary = _hostile_run(tmp_path, ["hang"], embeddings=True, timeout=2)
+    assert summary["processed"] == 6
+    [failure] = summary["failures"]
+    assert failure["path"] == "hang.txt" and "parsers.timeout (2 s)" in failure["cause"]

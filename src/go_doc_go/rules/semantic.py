@@ -60,6 +60,8 @@ QUERY_CHUNK = 256
 BLOCK_ROWS = 16_384
 #: Candidates per query row from an index (times k).
 INDEX_FANOUT = 4
+#: Extra candidates per query row, so float32 ties at the cut still reach the exact scoring.
+TIE_MARGIN = 16
 
 
 @dataclass(frozen=True)
@@ -253,12 +255,12 @@ def _scan_candidates(
 ) -> _Candidates:
     """Exact: every stored vector in memory, compared with the query rows in blocks."""
     np = require("numpy", "semantic edges")
-    every = concatenate(list(store.vector_blocks(params.model, block_rows=BLOCK_ROWS)))
+    every = _in_key_order(concatenate(list(store.vector_blocks(params.model, block_rows=BLOCK_ROWS))))
     codes = _codes(every.doc_ids, queries.doc_ids)
     row_docs = np.fromiter((codes[d] for d in every.doc_ids), dtype=np.int64, count=len(every))
     query_docs = np.fromiter((codes[d] for d in queries.doc_ids), dtype=np.int64, count=len(queries))
     chunks = max(max(every.chunks, default=0), max(queries.chunks, default=0)) + 1
-    fetch = min(params.k * chunks, 2_000)
+    fetch = min(params.k * chunks + TIE_MARGIN, 2_000)
     forward = _top_pairs(queries.matrix, every.matrix, fetch, params.threshold, (query_docs, row_docs), False)
     a_rows = [n for n, flag in enumerate(in_pending) if flag]
     within: list[tuple[int, int]] = []
@@ -275,6 +277,15 @@ def _scan_candidates(
         reverse = _reverse_pairs(queries.matrix[np.asarray(a_rows)], every.matrix, eligible, fetch, params.threshold)
         reverse = [(ti, a_rows[ai]) for ti, ai in reverse]
     return _Candidates(every, forward, reverse, within)
+
+
+def _in_key_order(rows: VectorRows) -> VectorRows:
+    """Rows sorted by (element id, chunk): a scan breaks float32 ties by position, hence by element id."""
+    order = sorted(range(len(rows)), key=lambda n: (rows.element_ids[n], rows.chunks[n]))
+    if order == list(range(len(rows))):
+        return rows
+    return VectorRows([rows.element_ids[n] for n in order], [rows.chunks[n] for n in order],
+                      [rows.doc_ids[n] for n in order], rows.matrix[order])  # fmt: skip
 
 
 def _top_pairs(queries: Any, rows: Any, fetch: int, threshold: float, groups: tuple[Any, Any],
@@ -324,7 +335,7 @@ def _index_candidates(
 ) -> _Candidates:
     """Through the store's vector index (pgvector HNSW); reverse candidates are the new units' own neighbours."""
     np = require("numpy", "semantic edges")
-    fetch = params.k * INDEX_FANOUT
+    fetch = params.k * INDEX_FANOUT + TIE_MARGIN
     found = store.nearest(params.model, queries.matrix, fetch, exclude_docs=queries.doc_ids) or []
     wanted = sorted({element for row in found for element, _, _ in row})
     targets = store.vectors_of(params.model, element_ids=wanted)

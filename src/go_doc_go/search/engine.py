@@ -8,8 +8,10 @@
 2. The query is embedded with the store's model and compared with the stored
    unit vectors: through the vector index when there is one (pgvector HNSW),
    else an exact numpy scan, block by block.
-3. The two ranked lists of containers are fused by RRF (k = 60). With
-   embeddings off (or no vectors in the store) full text alone ranks.
+3. The two ranked lists of containers are fused by RRF (k = 60); the score
+   is the fused one. With embeddings off (or no vectors in the store) full
+   text alone ranks, scored by the engine's full-text rank; vectors alone
+   (``mode="vector"``) are scored by cosine similarity.
 
 ``--type`` keeps the elements of that type: full-text hits are then results
 themselves (no container), and only units of that type are compared.
@@ -95,21 +97,24 @@ def run_search(
     used: str = mode if embedding is not None else "full_text"
     rankings: list[list[str]] = []
     text_hits: dict[str, str] = {}  # container -> the element whose text matched best
+    text_scores: dict[str, float] = {}
     if used != "vector":
         hits = store.full_text(terms, FULL_TEXT_CANDIDATES, source=source, element_type=element_type)
         containers = _containers(store, [e for e, _ in hits], embedding is not None and element_type is None)
-        ranked: list[str] = []
-        for element_id, _ in hits:
+        for element_id, score in hits:
             container = element_id if element_type else containers.get(element_id, element_id)
             if container not in text_hits:
                 text_hits[container] = element_id
-                ranked.append(container)
-        rankings.append(ranked)
+                text_scores[container] = score
+        rankings.append(list(text_hits))
     similarity: dict[str, float] = {}
     if embedding is not None:
         similarity = _vector_hits(store, embedding, query, source=source, element_type=element_type)
         rankings.append(list(similarity))
     fused = rrf(rankings, k=RRF_K, limit=limit)
+    if used != "hybrid":  # one list: its own score says more than a reciprocal rank
+        own = text_scores if used == "full_text" else similarity
+        fused = [(element_id, own[element_id]) for element_id, _ in fused]
     text_ranking = rankings[0] if used != "vector" else []
     results = _results(store, fused, text_ranking, terms, text_hits, similarity)
     if related:
