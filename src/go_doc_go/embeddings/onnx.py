@@ -13,7 +13,11 @@ Models (``embedding.model``):
 
 Embedding is mean pooling over real tokens, then L2 normalisation, exactly as
 sentence-transformers does for this model. Texts are sorted by length before
-batching so a batch pads to similar lengths (the cost is in the padded tokens).
+batching so a batch pads to similar lengths (the cost is in the padded tokens),
+and a batch holds at most ``BATCH_TOKENS`` (padded) tokens as well as
+``batch_size`` texts: memory grows with batch x length squared (attention),
+and onnxruntime's arena keeps its peak, so 64 full-length texts would hold
+1.6 GB per process where 8 hold 0.6 GB, at the same speed (docs/embeddings.md).
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from go_doc_go.config import DEFAULT_EMBEDDING_MODELS
 from go_doc_go.embeddings.base import (
     CHARS_PER_TOKEN,
     EmbeddingError,
-    batches,
     check_dimensions,
     empty,
     require,
@@ -49,6 +52,8 @@ DEFAULT_MODEL = DEFAULT_EMBEDDING_MODELS["onnx"]
 MINILM_FP32 = "all-MiniLM-L6-v2"
 MINILM_TOKENS = 256
 MINILM_DIMENSIONS = 384
+#: Padded tokens per onnxruntime run (8 texts of a full 256-token window).
+BATCH_TOKENS = 2048
 
 
 class OnnxProvider:
@@ -108,8 +113,22 @@ class OnnxProvider:
         self.texts_embedded += len(texts)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), self.dimensions), dtype=np.float32)
-        for chunk in batches(order, self.batch_size):
-            out[list(chunk)] = self._embed_batch([texts[i] for i in chunk])
+        for chunk in self._batches(order, texts):
+            out[chunk] = self._embed_batch([texts[i] for i in chunk])
+        return out
+
+    def _batches(self, order: list[int], texts: Sequence[str]) -> list[list[int]]:
+        """Consecutive (length-sorted) texts, at most ``batch_size`` and about ``BATCH_TOKENS`` padded tokens."""
+        out: list[list[int]] = []
+        current: list[int] = []
+        for i in order:
+            estimate = min(self.max_tokens, len(texts[i]) // 3 + 2)  # the longest so far: texts are sorted
+            if current and (len(current) >= self.batch_size or (len(current) + 1) * estimate > BATCH_TOKENS):
+                out.append(current)
+                current = []
+            current.append(i)
+        if current:
+            out.append(current)
         return out
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:

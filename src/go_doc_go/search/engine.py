@@ -216,13 +216,24 @@ def embedding_config_of(model: str, base: EmbeddingConfig) -> EmbeddingConfig | 
     return base.model_copy(update=settings)
 
 
+#: Providers built by this process, by config: a model loads once however many searches run.
+_PROVIDERS: dict[str, Any] = {}
+
+
+def _provider(embedding: EmbeddingConfig) -> Any:
+    from go_doc_go.embeddings import get_provider
+
+    key = embedding.model_dump_json()
+    if key not in _PROVIDERS:
+        _PROVIDERS[key] = get_provider(embedding)
+    return _PROVIDERS[key]
+
+
 def _vector_hits(store: Store, embedding: EmbeddingConfig, query: str, *, source: str | None,
                  element_type: str | None) -> dict[str, float]:  # fmt: skip
     """Container element -> cosine with its best chunk, best first (ties by element id)."""
-    from go_doc_go.embeddings import get_provider
-
     model = vector_model(embedding)
-    vector = get_provider(embedding).embed([query])
+    vector = _provider(embedding).embed([query])
     found = store.nearest(model, vector, VECTOR_CANDIDATES, source=source, element_type=element_type)
     best: dict[str, float] = {}
     if found is not None:

@@ -519,7 +519,7 @@ class PostgreSQLStore:
     def full_text(
         self, terms: Sequence[str], limit: int, *, source: str | None = None, element_type: str | None = None
     ) -> list[tuple[str, float]]:
-        """The words OR-ed over ``text_search``, ranked BM25-style (idf from per-word counts; see queries.sql)."""
+        """The words OR-ed over ``text_search``, ranked by BM25 (idf from per-word counts; see queries.sql)."""
         import math
 
         quoted = [f"'{term}'" for term in terms if term and "'" not in term and "\\" not in term]
@@ -530,7 +530,8 @@ class PostgreSQLStore:
             frequencies = self.conn.execute(Q["fts_document_frequencies"], (quoted, quoted)).fetchall()
             avglen = float(self.conn.execute(Q["fts_average_length"]).fetchone()[0])  # type: ignore[index]
             idfs = [math.log((max(total, df) - df + 0.5) / (df + 0.5) + 1.0) for _, df in frequencies]
-            params = {"terms": quoted, "idfs": idfs, "avglen": max(avglen, 1.0), "query": " | ".join(quoted),
+            words = [term.strip("'") for term in quoted]
+            params = {"words": words, "idfs": idfs, "avglen": max(avglen, 1.0), "query": " | ".join(quoted),
                       "source": source, "type": element_type, "limit": limit}  # fmt: skip
             rows = self.conn.execute(Q["fts_search"], params).fetchall()
         return [(element_id, float(score or 0.0)) for element_id, score in rows]

@@ -262,24 +262,26 @@ SELECT t.term, (SELECT count(*) FROM elements e WHERE e.text_search @@ to_tsquer
 FROM unnest(%s::text[], %s::text[]) AS t (term, quoted)
 
 -- name: fts_element_count
--- The planner's estimate of the number of elements (exact counting would scan the table).
-SELECT greatest(reltuples, 1)::bigint FROM pg_class WHERE oid = 'elements'::regclass
+-- The number of elements, from the documents' counts (a table 70 times smaller than elements).
+SELECT greatest(coalesce(sum(element_count), 0), 1)::bigint FROM documents
 
 -- name: fts_average_length
--- Mean number of lexemes per element over a sample (BM25's length normalisation).
-SELECT coalesce(avg(length(text_search)), 1) FROM (SELECT text_search FROM elements LIMIT 2000) AS sample
+-- Mean length of the indexed text of an element, in characters, over a sample (BM25's length normalisation).
+SELECT coalesce(avg(least(length(text), 100000)), 1) FROM (SELECT text FROM elements LIMIT 5000) AS sample
 
 -- name: fts_search
--- Elements holding any of the words, ranked BM25-style with binary term frequency:
--- sum of idf x (k1 + 1) / (1 + k1 x (1 - b + b x lexemes / mean lexemes)), k1 = 1.2, b = 0.75.
+-- Elements holding any of the words, ranked by BM25 (k1 = 1.2, b = 0.75): per word, idf x tf x (k1 + 1) /
+-- (tf + k1 x (1 - b + b x length / mean length)); tf is the word's number of positions in the tsvector,
+-- the length that of the indexed text in characters (as FTS5 counts tokens, without unnesting them all).
 SELECT e.element_id,
-       (SELECT sum(t.idf) FROM unnest(%(terms)s::text[], %(idfs)s::float8[]) AS t (term, idf)
-         WHERE e.text_search @@ to_tsquery('simple', t.term))
-       * 2.2 / (1 + 1.2 * (0.25 + 0.75 * length(e.text_search) / %(avglen)s::float8)) AS score
+       (SELECT sum(t.idf * u.tf * 2.2
+                   / (u.tf + 1.2 * (0.25 + 0.75 * least(length(e.text), 100000) / %(avglen)s::float8)))
+          FROM (SELECT lexeme, coalesce(array_length(positions, 1), 1) AS tf FROM unnest(e.text_search)) AS u
+          JOIN unnest(%(words)s::text[], %(idfs)s::float8[]) AS t (word, idf) ON t.word = u.lexeme) AS score
 FROM elements e JOIN documents d ON d.doc_id = e.doc_id
 WHERE e.text_search @@ to_tsquery('simple', %(query)s)
   AND (%(source)s::text IS NULL OR d.source = %(source)s) AND (%(type)s::text IS NULL OR e.element_type = %(type)s)
-ORDER BY score DESC, e.element_id LIMIT %(limit)s
+ORDER BY score DESC NULLS LAST, e.element_id LIMIT %(limit)s
 
 -- name: elements_by_id
 SELECT e.element_id, e.doc_id, e.element_type, e.parent_id, e.sibling_order, e.document_position, e.text,
