@@ -2,7 +2,7 @@
 
     python benchmarks/ingest_bench.py --docs 5000 [--format markdown|html|mixed] [--jobs 1 --jobs 0]
                                       [--backend sqlite|postgresql] [--database-url URL]
-                                      [--pipeline-only] [--json]
+                                      [--embeddings off|model2vec|onnx ...] [--pipeline-only] [--json]
 
 Each configuration ingests into a fresh store: a SQLite file in a temporary
 folder, or (``--backend postgresql``) a new database on the server of
@@ -10,8 +10,10 @@ folder, or (``--backend postgresql``) a new database on the server of
 dropped afterwards. ``--jobs 0`` means one process per core. Besides the rate
 it reports the bytes stored per source byte (SQLite: the file after its WAL
 checkpoint; PostgreSQL: ``pg_total_relation_size`` of the store's tables) and
-each engine's durability settings. A benchmark, not a test: it reports, it
-does not assert.
+each engine's durability settings. ``--embeddings PROVIDER`` (repeatable; default
+``off``) ingests with ``embedding.enabled`` and that provider, semantic edges
+included (their post-processing is part of the time), and reports the units
+embedded. A benchmark, not a test: it reports, it does not assert.
 """
 
 from __future__ import annotations
@@ -178,13 +180,15 @@ def cpu_seconds() -> tuple[float, float]:
     return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
-def measure(folder: Path, jobs: int, backend: str = "sqlite", database_url: str = "") -> dict:
+def measure(folder: Path, jobs: int, backend: str = "sqlite", database_url: str = "", embeddings: str = "off") -> dict:
     with fresh_store(backend, database_url) as (storage, measures):
+        embedding = {"enabled": False} if embeddings == "off" else {"enabled": True, "provider": embeddings}
         config = config_from_dict(
             {
                 "storage": storage,
                 "content_sources": [{"name": "bench", "base_path": str(folder)}],
                 "processing": {"jobs": jobs},
+                "embedding": embedding,
             }
         )
         server = BackendCpu(urlsplit(storage["uri"]).path.lstrip("/")) if backend == "postgresql" else None
@@ -198,6 +202,9 @@ def measure(folder: Path, jobs: int, backend: str = "sqlite", database_url: str 
         per_doc = 1000 / max(summary.processed, 1)
         return {
             "backend": backend,
+            "embeddings": embeddings,
+            "units_embedded": summary.units_embedded,
+            "semantic_edges": summary.semantic_edges_changed,
             "jobs": effective_jobs(config),
             "docs": summary.processed,
             "seconds": round(summary.seconds, 3),
@@ -258,6 +265,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("GO_DOC_GO_DATABASE_URL")
                         or "postgresql://postgres@127.0.0.1:5432/postgres",
                         help="PostgreSQL server for --backend postgresql (a fresh database is made on it)")
+    parser.add_argument("--embeddings", choices=("off", "model2vec", "onnx"), action="append",
+                        help="repeatable; default: off")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--pipeline-only", action="store_true",
                         help="also measure fetch+parse+relate+encode on all cores without the store")
@@ -266,9 +275,10 @@ def main() -> None:
         folder = Path(workdir)
         size = generate(folder, args.docs, args.format)
         results = [
-            measure(folder, jobs, backend, args.database_url)
+            measure(folder, jobs, backend, args.database_url, embeddings)
             for jobs in (args.jobs or [1, 0])
             for backend in (args.backend or ["sqlite"])
+            for embeddings in (args.embeddings or ["off"])
         ]
         if args.pipeline_only:
             results.append(measure_pipeline_only(folder, 0))
@@ -281,7 +291,8 @@ def main() -> None:
         if run.get("pipeline_only"):
             print(f"  jobs={run['jobs']}: {run['docs_per_s']:>8,.0f} docs/s  without the store (parsing side only)")
             continue
-        print(f"  {run['backend']:<10} jobs={run['jobs']}: {run['docs_per_s']:>8,.0f} docs/s  {run['mb_per_s']:>6.2f} MB/s  "
+        vectors = f" embeddings={run['embeddings']} ({run['units_embedded']} units, {run['semantic_edges']} edges)"
+        print(f"  {run['backend']:<10} jobs={run['jobs']}{vectors}: {run['docs_per_s']:>8,.0f} docs/s  {run['mb_per_s']:>6.2f} MB/s  "
               f"({run['seconds']} s)  {run['bytes_per_source_byte']:.2f} bytes stored per source byte  "
               f"[{run['durability']}]  CPU ms/doc {run['cpu_ms_per_doc']}")
 

@@ -237,12 +237,16 @@ _context: Any = None
 _context_lock = threading.Lock()
 
 
-def _fork_server() -> Any:
+#: Also preloaded when the first pool of the process embeds (numpy and the tokenizer library are slow to import).
+EMBEDDING_PRELOAD = ["go_doc_go.embed", "numpy", "tokenizers"]
+
+
+def _fork_server(embeddings: bool = False) -> Any:
     global _context
     with _context_lock:
         if _context is None:
             _context = multiprocessing.get_context("forkserver")
-            _context.set_forkserver_preload(PRELOAD)
+            _context.set_forkserver_preload(PRELOAD + (EMBEDDING_PRELOAD if embeddings else []))
         return _context
 
 
@@ -355,7 +359,7 @@ class DocumentPool:
             child.conn.send((job.tasks[len(job.results):], job.solo))
 
     def _spawn(self) -> _Child:
-        ctx = _fork_server()
+        ctx = _fork_server(self._embeddings)
         parent_end, child_end = ctx.Pipe()
         process = ctx.Process(target=_child_main, args=(child_end, self._config_data), daemon=True,
                               name="go-doc-go-parser")

@@ -58,6 +58,8 @@ SETTING = "semantic_edges"
 MARGIN = 1e-4
 QUERY_CHUNK = 256
 BLOCK_ROWS = 16_384
+#: Pairs scored exactly at a time (two float64 copies of this many vectors).
+SCORE_CHUNK = 16_384
 #: Candidates per query row from an index (times k).
 INDEX_FANOUT = 4
 #: Extra candidates per query row, so float32 ties at the cut still reach the exact scoring.
@@ -167,12 +169,15 @@ def _update(store: Store, tx: Any, params: Params, pending: Sequence[str]) -> in
 
 
 def _scored(left: VectorRows, right: VectorRows, pairs: Sequence[tuple[int, int]]) -> list[float]:
-    if not pairs:
-        return []
+    """Exact scores of row pairs, a bounded number of pairs at a time."""
     np = require("numpy", "semantic edges")
-    li = np.fromiter((a for a, _ in pairs), dtype=np.int64, count=len(pairs))
-    ri = np.fromiter((b for _, b in pairs), dtype=np.int64, count=len(pairs))
-    return pair_scores(left.matrix[li], right.matrix[ri])
+    scores: list[float] = []
+    for start in range(0, len(pairs), SCORE_CHUNK):
+        chunk = pairs[start : start + SCORE_CHUNK]
+        li = np.fromiter((a for a, _ in chunk), dtype=np.int64, count=len(chunk))
+        ri = np.fromiter((b for _, b in chunk), dtype=np.int64, count=len(chunk))
+        scores.extend(pair_scores(left.matrix[li], right.matrix[ri]))
+    return scores
 
 
 def _best(found: dict[str, dict[str, tuple[float, str]]], source_doc: dict[str, str], params: Params) -> list[Edge]:
@@ -260,7 +265,7 @@ def _scan_candidates(
     row_docs = np.fromiter((codes[d] for d in every.doc_ids), dtype=np.int64, count=len(every))
     query_docs = np.fromiter((codes[d] for d in queries.doc_ids), dtype=np.int64, count=len(queries))
     chunks = max(max(every.chunks, default=0), max(queries.chunks, default=0)) + 1
-    fetch = min(params.k * chunks + TIE_MARGIN, 2_000)
+    fetch = min(params.k * chunks, 2_000)
     forward = _top_pairs(queries.matrix, every.matrix, fetch, params.threshold, (query_docs, row_docs), False)
     a_rows = [n for n, flag in enumerate(in_pending) if flag]
     within: list[tuple[int, int]] = []
@@ -274,7 +279,8 @@ def _scan_candidates(
                            dtype=bool, count=len(every))  # fmt: skip
     reverse: list[tuple[int, int]] = []
     if a_rows and eligible.any():
-        reverse = _reverse_pairs(queries.matrix[np.asarray(a_rows)], every.matrix, eligible, fetch, params.threshold)
+        reverse = _reverse_pairs(queries.matrix[np.asarray(a_rows)], every.matrix, eligible, fetch + TIE_MARGIN,
+                                 params.threshold)  # fmt: skip
         reverse = [(ti, a_rows[ai]) for ti, ai in reverse]
     return _Candidates(every, forward, reverse, within)
 
@@ -288,16 +294,23 @@ def _in_key_order(rows: VectorRows) -> VectorRows:
                       [rows.doc_ids[n] for n in order], rows.matrix[order])  # fmt: skip
 
 
-def _top_pairs(queries: Any, rows: Any, fetch: int, threshold: float, groups: tuple[Any, Any],
+def _top_pairs(queries: Any, rows: Any, need: int, threshold: float, groups: tuple[Any, Any],
                same_group: bool) -> list[tuple[int, int]]:  # fmt: skip
-    """(query, row) pairs: each query's ``fetch`` best rows not (or only, ``same_group``) of its group."""
+    """(query, row) pairs: each query's ``need`` best rows not (or only, ``same_group``) of its group.
+
+    Rows tied (within float32 error) with the ``need``-th are kept too, up to
+    ``TIE_MARGIN`` more, so the exact scoring decides between them.
+    """
     np = require("numpy", "semantic edges")
     pairs: list[tuple[int, int]] = []
+    fetch = need + TIE_MARGIN
     for start in range(0, len(queries), QUERY_CHUNK):
         stop = start + QUERY_CHUNK
         index, score = top_k(queries[start:stop], rows, fetch, block_rows=BLOCK_ROWS,
                              groups=(groups[0][start:stop], groups[1]), same_group=same_group)  # fmt: skip
         keep = (index >= 0) & (score >= threshold - MARGIN)
+        if score.shape[1] > need:
+            keep &= score >= score[:, need - 1 : need] - MARGIN
         for q, r in zip(*np.nonzero(keep), strict=True):
             pairs.append((start + int(q), int(index[q, r])))
     return pairs
