@@ -62,10 +62,10 @@ def fresh_storage(backend: str, database_url: str) -> Iterator[dict[str, Any]]:
 
     server = None
     if backend == "pgvector":
+        folder = tempfile.mkdtemp(prefix="gdg-eval-pgvector-")
+        os.environ.setdefault("XDG_RUNTIME_DIR", folder)  # platformdirs, imported by pgserver, wants one
         import pgserver
 
-        folder = tempfile.mkdtemp(prefix="gdg-eval-pgvector-")
-        os.environ.setdefault("XDG_RUNTIME_DIR", folder)
         server = pgserver.get_server(os.path.join(folder, "data"), cleanup_mode="delete")
         database_url = server.get_uri()
     name = f"gdg_eval_{secrets.token_hex(3)}"
