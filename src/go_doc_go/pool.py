@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -45,6 +46,7 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -54,6 +56,7 @@ from go_doc_go.exceptions import ParserCrashedError, ParseTimeoutError
 from go_doc_go.model import DocumentResult
 from go_doc_go.pipeline import Failed, Unchanged, failure, process_document
 from go_doc_go.sources import ContentSource, DocumentRef, open_source
+from go_doc_go.storage import open_store
 from go_doc_go.storage.rows import DocumentRows, encode_document
 
 #: Modules the fork server imports once, so every child starts with them loaded.
@@ -200,13 +203,7 @@ def _child_embedder(config: Config) -> Embedder | None:
     """The child's embedder: one thread (one child per core), stored vectors read through a read-only store."""
     if not config.embedding.enabled:
         return None
-    import os
-
     os.environ["TOKENIZERS_PARALLELISM"] = "false"  # one child per core: no thread pool of its own
-    from functools import partial
-
-    from go_doc_go.storage import open_store
-
     return Embedder(config, threads=1, open_reader=partial(open_store, config, read_only=True))
 
 
