@@ -33,7 +33,8 @@ by element id, so single and distributed runs store identical edges.
 The parameters (model, k, threshold, within_document) are recorded in the
 store: when they change, every edge is recomputed. When the step is off
 (embeddings or ``cross_document_semantic`` disabled), the edges it made are
-removed once, since nothing would keep them true.
+removed once, since nothing would keep them true, and no document waits for
+it (turning it on again recomputes everything).
 """
 
 from __future__ import annotations
@@ -109,7 +110,10 @@ def update_semantic_edges(store: Store, tx: Any, config: Config) -> int:
     """Bring the stored edges up to date (see the module docstring); returns the edges written or removed."""
     params = params_of(config)
     recorded = store.setting(SETTING) or None
-    if params is None:
+    if params is None:  # off: nothing to keep up to date (turning it on again recomputes everything)
+        pending = store.semantic_pending(tx)
+        if pending:
+            store.clear_semantic_pending(tx, pending)
         if recorded is None:
             return 0
         removed = store.delete_semantic_edges(tx, everything=True)

@@ -124,6 +124,11 @@ def test_new_parameters_recompute_everything_and_turning_it_off_removes_the_edge
     assert stored(store) == set() and result.changed["semantic_edges"] > 0
     assert store.setting(SETTING) == ""
     assert post_process(store, config(embeddings=False)).changed["semantic_edges"] == 0, "removed once"
+    write(store, documents[:3])
+    post_process(store, config(embeddings=False))
+    assert query(store, "SELECT count(*) FROM semantic_pending") == [(0,)], "off, nothing waits for it"
+    post_process(store, config(k=2, threshold=0.1))
+    assert stored(store) == expected_edges(documents, 2, 0.1), "on again: everything recomputed"
 
 
 def test_link_resolution_leaves_semantic_edges_alone(store):
