@@ -2,7 +2,8 @@
 
     python benchmarks/ingest_bench.py --docs 5000 [--format markdown|html|mixed] [--jobs 1 --jobs 0]
                                       [--backend sqlite|postgresql] [--database-url URL]
-                                      [--mode single|distributed] [--pipeline-only] [--json]
+                                      [--mode single|distributed] [--embeddings off|model2vec|onnx ...]
+                                      [--pipeline-only] [--json]
 
 ``--mode distributed`` runs ``processing.mode: distributed`` through
 ``ingest_documents`` (discovery, ``--jobs`` local worker processes, last-man-
@@ -15,8 +16,10 @@ folder, or (``--backend postgresql``) a new database on the server of
 dropped afterwards. ``--jobs 0`` means one process per core. Besides the rate
 it reports the bytes stored per source byte (SQLite: the file after its WAL
 checkpoint; PostgreSQL: ``pg_total_relation_size`` of the store's tables) and
-each engine's durability settings. A benchmark, not a test: it reports, it
-does not assert.
+each engine's durability settings. ``--embeddings PROVIDER`` (repeatable; default
+``off``) ingests with ``embedding.enabled`` and that provider, semantic edges
+included (their post-processing is part of the time), and reports the units
+embedded. A benchmark, not a test: it reports, it does not assert.
 """
 
 from __future__ import annotations
@@ -183,15 +186,18 @@ def cpu_seconds() -> tuple[float, float]:
     return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
-def measure(folder: Path, jobs: int, backend: str = "sqlite", database_url: str = "", mode: str = "single") -> dict:
+def measure(folder: Path, jobs: int, backend: str = "sqlite", database_url: str = "", mode: str = "single",
+            embeddings: str = "off") -> dict:  # fmt: skip
     if mode == "distributed":
         backend = "postgresql"
     with fresh_store(backend, database_url) as (storage, measures):
+        embedding = {"enabled": False} if embeddings == "off" else {"enabled": True, "provider": embeddings}
         config = config_from_dict(
             {
                 "storage": storage,
                 "content_sources": [{"name": "bench", "base_path": str(folder)}],
                 "processing": {"jobs": jobs, "mode": mode},
+                "embedding": embedding,
             }
         )
         server = BackendCpu(urlsplit(storage["uri"]).path.lstrip("/")) if backend == "postgresql" else None
@@ -206,6 +212,9 @@ def measure(folder: Path, jobs: int, backend: str = "sqlite", database_url: str 
         return {
             "backend": backend,
             "mode": mode,
+            "embeddings": embeddings,
+            "units_embedded": summary.units_embedded,
+            "semantic_edges": summary.semantic_edges_changed,
             "jobs": effective_jobs(config),
             "docs": summary.processed,
             "seconds": round(summary.seconds, 3),
@@ -268,6 +277,8 @@ def main() -> None:
                         help="PostgreSQL server for --backend postgresql (a fresh database is made on it)")
     parser.add_argument("--mode", choices=("single", "distributed"), action="append",
                         help="repeatable; default: single (distributed stores into PostgreSQL)")
+    parser.add_argument("--embeddings", choices=("off", "model2vec", "onnx"), action="append",
+                        help="repeatable; default: off")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--pipeline-only", action="store_true",
                         help="also measure fetch+parse+relate+encode on all cores without the store")
@@ -276,10 +287,11 @@ def main() -> None:
         folder = Path(workdir)
         size = generate(folder, args.docs, args.format)
         results = [
-            measure(folder, jobs, backend, args.database_url, mode)
+            measure(folder, jobs, backend, args.database_url, mode, embeddings)
             for jobs in (args.jobs or [1, 0])
             for mode in (args.mode or ["single"])
             for backend in (args.backend or ["sqlite"] if mode == "single" else ["postgresql"])
+            for embeddings in (args.embeddings or ["off"])
         ]
         if args.pipeline_only:
             results.append(measure_pipeline_only(folder, 0))
@@ -292,7 +304,8 @@ def main() -> None:
         if run.get("pipeline_only"):
             print(f"  jobs={run['jobs']}: {run['docs_per_s']:>8,.0f} docs/s  without the store (parsing side only)")
             continue
-        print(f"  {run['mode']:<11} {run['backend']:<10} jobs={run['jobs']}: {run['docs_per_s']:>8,.0f} docs/s  {run['mb_per_s']:>6.2f} MB/s  "
+        vectors = f" embeddings={run['embeddings']} ({run['units_embedded']} units, {run['semantic_edges']} edges)"
+        print(f"  {run['mode']:<11} {run['backend']:<10} jobs={run['jobs']}{vectors}: {run['docs_per_s']:>8,.0f} docs/s  {run['mb_per_s']:>6.2f} MB/s  "
               f"({run['seconds']} s)  {run['bytes_per_source_byte']:.2f} bytes stored per source byte  "
               f"[{run['durability']}]  CPU ms/doc {run['cpu_ms_per_doc']}")
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from go_doc_go.config import Config, config_from_dict, load_config, run_id
     from go_doc_go.exceptions import ConfigError, GoDocGoError
     from go_doc_go.ingest import IngestSummary, ingest_documents
+    from go_doc_go.search import SearchResponse, SearchResult, search
 
 _WHERE = {
     "Config": "go_doc_go.config",
@@ -23,6 +24,10 @@ _WHERE = {
     "GoDocGoError": "go_doc_go.exceptions",
     "IngestSummary": "go_doc_go.ingest",
     "ingest_documents": "go_doc_go.ingest",
+    # go_doc_go.search is a package whose module is callable too (see go_doc_go/search/__init__.py).
+    "search": "go_doc_go.search",
+    "SearchResponse": "go_doc_go.search",
+    "SearchResult": "go_doc_go.search",
 }
 
 __all__ = sorted(_WHERE)

@@ -42,9 +42,28 @@ class ContentSourceConfig(_Section):
     max_file_size: int = Field(default=50 * 1024 * 1024, gt=0)
 
 
+class CrossDocumentSemanticConfig(_Section):
+    """Semantic edges (``semantic_similarity``) between retrieval units; needs ``embedding.enabled``.
+
+    Each container element (a section, a table, a whole short document) gets
+    edges to its ``k`` most similar elements of other documents whose cosine
+    similarity is at least ``similarity_threshold``; ``within_document`` adds
+    the ``k`` most similar elements of its own document as well. Cosine scales
+    differ between models (a static model's are high), so the default threshold
+    is the model's (``DEFAULT_SIMILARITY_THRESHOLDS``).
+    """
+
+    enabled: bool = True
+    #: None: the embedding provider's default (``similarity_threshold_of``).
+    similarity_threshold: float | None = Field(default=None, ge=-1.0, le=1.0)
+    k: int = Field(default=5, gt=0, le=100)
+    within_document: bool = False
+
+
 class RelationshipDetectionConfig(_Section):
     structural: bool = True
     links: bool = True
+    cross_document_semantic: CrossDocumentSemanticConfig = Field(default_factory=CrossDocumentSemanticConfig)
 
 
 class MarkdownConfig(_Section):
@@ -73,6 +92,53 @@ class ParsersConfig(_Section):
     markdown: MarkdownConfig = Field(default_factory=MarkdownConfig)
 
 
+#: What ``embedding: {enabled: true}`` uses when no provider is named: the static model, the only
+#: one fast enough for ingest at 100+ documents a second on 2 cores (docs/embeddings.md).
+DEFAULT_EMBEDDING_PROVIDER = "model2vec"
+#: Each provider's default model (the provider modules use these).
+DEFAULT_EMBEDDING_MODELS = {
+    "onnx": "all-MiniLM-L6-v2-int8",
+    "model2vec": "minilm-distilled",
+    "sentence-transformers": "all-MiniLM-L6-v2",
+    "openai": "text-embedding-3-small",
+}
+#: Models whose vectors change with a recipe of ours: the revision is part of the stored model name.
+EMBEDDING_MODEL_REVISIONS = {("model2vec", "minilm-distilled"): "m2v-mean-pca256-sif1e-4-v1"}
+
+
+#: Semantic-edge thresholds by provider, chosen on the retrieval corpus (docs/embeddings.md): the
+#: static model's cosines run high (unrelated sections score 0.8-0.9), MiniLM's are spread out.
+DEFAULT_SIMILARITY_THRESHOLDS = {"model2vec": 0.93}
+DEFAULT_SIMILARITY_THRESHOLD = 0.75
+
+
+def similarity_threshold_of(config: Config) -> float:
+    """``cross_document_semantic.similarity_threshold``, or the provider's default when it is not set."""
+    configured = config.relationship_detection.cross_document_semantic.similarity_threshold
+    if configured is not None:
+        return configured
+    provider = config.embedding.provider or DEFAULT_EMBEDDING_PROVIDER
+    return DEFAULT_SIMILARITY_THRESHOLDS.get(provider, DEFAULT_SIMILARITY_THRESHOLD)
+
+
+def vector_model(embedding: EmbeddingConfig) -> str:
+    """The name stored with every vector: provider, model (and its revision), and options that change vectors.
+
+    Vectors of different names are never compared, and a stored document whose
+    vectors have another name than the configured one is embedded again.
+    Computed from the config alone (no model is loaded).
+    """
+    provider = embedding.provider or DEFAULT_EMBEDDING_PROVIDER
+    model = embedding.model or DEFAULT_EMBEDDING_MODELS[provider]
+    revision = EMBEDDING_MODEL_REVISIONS.get((provider, model))
+    key = f"{provider}/{model}" + (f"@{revision}" if revision else "")
+    if embedding.dimensions:
+        key += f";dimensions={embedding.dimensions}"
+    if embedding.window_chars:
+        key += f";window={embedding.window_chars}"
+    return key
+
+
 class EmbeddingConfig(_Section):
     """Which model embeds retrieval units (see docs/embeddings.md).
 
@@ -97,6 +163,9 @@ class EmbeddingConfig(_Section):
     #: HTTP provider: seconds per request, and retries on 429 / 5xx / connection errors.
     timeout: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=5, ge=0)
+    #: Where derived model files (the distilled static model) are cached; None: ``$GO_DOC_GO_CACHE``,
+    #: else ``$XDG_CACHE_HOME/go-doc-go``, else ``~/.cache/go-doc-go``. Machine-local: not part of the run id.
+    cache_dir: str | None = None
 
 
 class ProcessingConfig(_Section):
@@ -280,6 +349,8 @@ def load_config(path: str | os.PathLike[str]) -> Config:
             source.base_path = str(base / source.base_path)
     if not Path(config.storage.path).is_absolute():
         config.storage.path = str(base / config.storage.path)
+    if config.embedding.cache_dir and not Path(config.embedding.cache_dir).expanduser().is_absolute():
+        config.embedding.cache_dir = str(base / config.embedding.cache_dir)
     return config
 
 
@@ -417,7 +488,7 @@ def run_snapshot(config: Config) -> dict[str, Any]:
         "storage": target,
         "parsers": config.parsers.model_dump(),
         "relationship_detection": config.relationship_detection.model_dump(),
-        "embedding": config.embedding.model_dump(),
+        "embedding": config.embedding.model_dump(exclude={"cache_dir"}),
     }
     return redact(snapshot)
 

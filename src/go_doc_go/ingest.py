@@ -7,7 +7,10 @@ process writes: a background thread commits one transaction per batch
 dispatching. Which documents the pass saw is marked in the store itself
 (``Store.mark_seen``), and what happens at the end (removal of vanished
 documents, link resolution) is ``rules.postprocess``, the same steps a
-distributed run takes.
+distributed run takes. With ``embedding.enabled`` the parser processes also
+embed each document's retrieval units (``pool``, ``embed``); the vectors go
+into the store with the document's rows, and post-processing updates the
+semantic edges.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from itertools import islice
 from typing import Any
 
 from go_doc_go.config import Config, as_config, effective_jobs
+from go_doc_go.embed import prepare_embeddings
 from go_doc_go.exceptions import ConfigError
 from go_doc_go.pipeline import Failed, Unchanged
 from go_doc_go.pool import DocumentPool, Processed, Result, Task
@@ -85,10 +89,9 @@ def ingest_documents(
     shaped like the YAML, or a YAML path.
     """
     config = as_config(config)
-    if config.embedding.enabled:
-        raise ConfigError("embedding.enabled: embeddings are not available yet; set it to false")
     if not config.content_sources:
         raise ConfigError("content_sources: no sources configured (give a PATH or add content_sources)")
+    prepare_embeddings(config)  # one line naming the extra if it is missing; the static model built once
     if config.processing.mode == "distributed":
         from go_doc_go.distributed.local import run_distributed
 
@@ -156,6 +159,7 @@ class _Run:
         complete = [name for name in self.sources if name not in self.incomplete_sources]
         result = run_post_processing(self.store, PassContext(self.config, self.pass_token, complete))
         self.summary.removed = result.removed
+        self.summary.semantic_edges_changed = result.changed.get("semantic_edges", 0)
         if self.config.relationship_detection.links:
             links = self.store.link_counts()
             self.summary.links_resolved = links.resolved
@@ -239,6 +243,8 @@ class _Run:
             ref = outcome.ref
             self.summary.processed += 1
             self.summary.bytes_processed += outcome.size
+            self.summary.units_embedded += outcome.rows.embedded
+            self.summary.units_reused += outcome.rows.reused
             self.batch.rows.append(outcome.rows)
             self._follow(ref, outcome.targets)
             self._progress()

@@ -23,6 +23,18 @@ script calling ``ingest_documents`` at top level, or one read from stdin, is
 not run again in each child). Whatever a parser prints goes to stderr, never
 into the protocol. Both drivers use this pool: single mode with one child per
 core, a distributed worker with its own children.
+
+**Embeddings** (``embedding.enabled``) are computed here too, after encoding
+(``go_doc_go.embed``): a child parses the documents of a dispatch one by one,
+sending a small ``PARSED`` marker after each (the parent restarts that
+document's clock on it, so the time limit stays per document), then embeds
+the units of all of them in one provider call (``EMBEDDING`` marker first)
+and sends the results, vectors inside their rows. If a child hangs or dies
+while a dispatch holds several documents, nobody is blamed yet: the
+undelivered documents go to a fresh child *solo* (each parsed, embedded and
+sent before the next), so the next loss is the document's own. The one-time
+model build (the static model's distillation) happens in ``DocumentPool()``,
+before any child starts, with a log line.
 """
 
 from __future__ import annotations
@@ -38,16 +50,18 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing.connection import Connection, Pipe, wait
 from typing import Any
 
 from go_doc_go.config import Config
+from go_doc_go.embed import Embedder, PendingEmbedding, prepare_embeddings
 from go_doc_go.exceptions import ParserCrashedError, ParseTimeoutError
 from go_doc_go.model import DocumentResult
 from go_doc_go.pipeline import Failed, Unchanged, failure, process_document
 from go_doc_go.sources import ContentSource, DocumentRef, open_source
+from go_doc_go.storage import open_store
 from go_doc_go.storage.rows import DocumentRows, encode_document
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +84,20 @@ class Processed:
 
 Result = Processed | Unchanged | Failed
 
+#: Child -> parent markers (plain strings, never a result): a document of the dispatch is parsed;
+#: the dispatch's units are being embedded.
+PARSED = "parsed"
+EMBEDDING = "embedding"
 
-def process_task(task: Task, config: Config, sources: dict[str, ContentSource]) -> Result:
-    """``process_document`` plus row encoding: what a child does for one task."""
+
+def process_task(
+    task: Task, config: Config, sources: dict[str, ContentSource], embedder: Embedder | None = None
+) -> Result | tuple[Processed, PendingEmbedding]:
+    """``process_document`` plus row encoding: what a child does for one task.
+
+    With an ``embedder`` a processed document comes back with its units, still to be
+    embedded (``Embedder.embed_group``); the task's ``known_hash`` says it is stored.
+    """
     outcome = process_document(sources[task.ref.source], task.ref, config, known_hash=task.known_hash)
     if not isinstance(outcome, DocumentResult):
         return outcome
@@ -81,7 +106,59 @@ def process_task(task: Task, config: Config, sources: dict[str, ContentSource]) 
     except Exception as error:  # noqa: BLE001 - a value the encoder cannot take costs this document only
         return failure(task.ref, "relate", error)
     targets = [link.target_path for link in outcome.links if link.target_path is not None]
-    return Processed(task.ref, outcome.document.size, targets, rows)
+    processed = Processed(task.ref, outcome.document.size, targets, rows)
+    if embedder is None:
+        return processed
+    try:
+        return processed, embedder.prepare(outcome, rows, stored=task.known_hash is not None)
+    except Exception as error:  # noqa: BLE001 - e.g. a store that cannot be read: this document only
+        return failure(task.ref, "embed", error)
+
+
+def embed_tasks(tasks: Sequence[Task], config: Config, sources: dict[str, ContentSource], embedder: Embedder,
+                send: Any, *, solo: bool) -> None:  # fmt: skip
+    """Process ``tasks`` with embeddings, sending markers and results to the parent (see the module docstring)."""
+    results: list[Result | None] = [None] * len(tasks)
+    group: list[tuple[int, Processed, PendingEmbedding]] = []
+    sent = 0
+    for index, task in enumerate(tasks):
+        outcome = process_task(task, config, sources, embedder)
+        if isinstance(outcome, tuple):
+            group.append((index, *outcome))
+        else:
+            results[index] = outcome
+        if solo:
+            _embed(group, results, embedder)
+            group = []
+            sent = _send_ready(results, sent, send)
+        else:
+            send(PARSED)
+    if group:
+        send(EMBEDDING)
+        _embed(group, results, embedder)
+    _send_ready(results, sent, send)
+
+
+def _embed(group: list[tuple[int, Processed, PendingEmbedding]], results: list[Result | None],
+           embedder: Embedder) -> None:  # fmt: skip
+    if not group:
+        return
+    try:
+        embedder.embed_group([pending for _, _, pending in group])
+    except Exception as error:  # noqa: BLE001 - the provider failed (a server down...): these documents fail
+        for index, processed, _ in group:
+            results[index] = failure(processed.ref, "embed", error)
+        return
+    for index, processed, _ in group:
+        results[index] = processed
+
+
+def _send_ready(results: list[Result | None], sent: int, send: Any) -> int:
+    """Send the finished results that follow the ones already sent, in order; returns how many are sent."""
+    while sent < len(results) and results[sent] is not None:
+        send(results[sent])
+        sent += 1
+    return sent
 
 
 # ---------------------------------------------------------------- child side
@@ -107,15 +184,32 @@ def _child_main() -> None:
     # collections only cost time (about 15% of parsing).
     gc.set_threshold(50_000, 50, 100)
     sources = {s.name: open_source(s) for s in config.content_sources}
-    while True:
-        try:
-            tasks = reader.recv()
-        except EOFError:
-            return
-        if tasks is None:
-            return
-        for task in tasks:
-            writer.send(process_task(task, config, sources))
+    embedder = _child_embedder(config)
+    try:
+        while True:
+            try:
+                message = reader.recv()
+            except EOFError:
+                return
+            if message is None:
+                return
+            tasks, solo = message
+            if embedder is None:
+                for task in tasks:
+                    writer.send(process_task(task, config, sources))
+            else:
+                embed_tasks(tasks, config, sources, embedder, writer.send, solo=solo)
+    finally:
+        if embedder is not None:
+            embedder.close()
+
+
+def _child_embedder(config: Config) -> Embedder | None:
+    """The child's embedder: one thread (one child per core), stored vectors read through a read-only store."""
+    if not config.embedding.enabled:
+        return None
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"  # one child per core: no thread pool of its own
+    return Embedder(config, threads=1, open_reader=partial(open_store, config, read_only=True))
 
 
 # ---------------------------------------------------------------- parent side
@@ -126,6 +220,10 @@ class _Job:
     tasks: Sequence[Task]
     future: Future[list[Result]]
     results: list[Result] = field(default_factory=list)
+    #: Each document parsed, embedded and sent before the next (after a loss with several in flight).
+    solo: bool = False
+    #: The child has said it is embedding this dispatch's units.
+    embedding: bool = False
 
 
 #: Jobs sent to a child ahead of time: it starts the next one the moment it finishes the
@@ -166,6 +264,8 @@ class DocumentPool:
     def __init__(self, config: Config, size: int) -> None:
         self.config = config
         self.size = max(1, size)
+        self._embeddings = config.embedding.enabled
+        prepare_embeddings(config)  # before any child: the extra is there, the static model built once
         self._config_data = config.model_dump()
         self._environment = _child_environment()
         self._timeout = config.parsers.timeout
@@ -267,7 +367,8 @@ class DocumentPool:
             if not child.jobs:
                 child.started = time.monotonic()
             child.jobs.append(job)
-            child.to_child.send(job.tasks[len(job.results):])
+            job.embedding = False
+            child.to_child.send((job.tasks[len(job.results):], job.solo))
 
     def _spawn(self) -> _Child:
         process = subprocess.Popen(
@@ -293,6 +394,15 @@ class DocumentPool:
             _wait(child.process, 5)
             self._lose(child, ParserCrashedError(f"the parser process died ({_exit_reason(child.process.returncode)})"))
             return
+        if isinstance(result, str):  # PARSED or EMBEDDING: the next step has started
+            child.started = time.monotonic()
+            job.embedding = result == EMBEDDING
+        else:
+            self._deliver(child, job, result)
+        if child.jobs and child.conn.poll():  # the next message is already here
+            self._receive(child)
+
+    def _deliver(self, child: _Child, job: _Job, result: Result) -> None:
         job.results.append(result)
         child.documents += 1
         child.started = time.monotonic()
@@ -302,9 +412,6 @@ class DocumentPool:
             if not child.jobs and child.documents >= self._recycle_after:
                 self._stop(child)
                 self._children.remove(child)
-                return
-        if child.jobs and child.conn.poll():  # the next result is already here
-            self._receive(child)
 
     def _lose(self, child: _Child, error: BaseException) -> None:
         """The child is dead or hung: fail the document it was on, give the rest to another child."""
@@ -313,13 +420,25 @@ class DocumentPool:
         self.killed += 1
         self._kill(child)
         self._children.remove(child)
-        task = job.tasks[len(job.results)]
-        job.results.append(failure(task.ref, "parse", error))
-        if len(job.results) == len(job.tasks):
-            job.future.set_result(job.results)
-            child.jobs.popleft()
+        if self._embeddings and not job.solo and len(job.tasks) - len(job.results) > 1:
+            job.solo = True  # several documents were in flight: find out which one, one at a time
+        else:
+            self._fail_current(job, error)
+            if len(job.results) == len(job.tasks):
+                child.jobs.popleft()
         with self._lock:
             self._pending.extendleft(reversed(child.jobs))  # the rest, in order, before anything newer
+
+    def _fail_current(self, job: _Job, error: BaseException) -> None:
+        """The document the lost child was on fails (at the embed step if it had said so)."""
+        if job.embedding and isinstance(error, ParseTimeoutError):
+            error = ParseTimeoutError(
+                f"embedding took longer than parsers.timeout ({self._timeout:g} s); the parser was stopped"
+            )
+        task = job.tasks[len(job.results)]
+        job.results.append(failure(task.ref, "embed" if job.embedding else "parse", error))
+        if len(job.results) == len(job.tasks):
+            job.future.set_result(job.results)
 
     def _kill(self, child: _Child) -> None:
         if child.process.poll() is None:

@@ -36,6 +36,11 @@ class IngestSummary:
     links_unresolved: int = 0
     anchors_missing: int = 0
     bytes_processed: int = 0
+    #: Retrieval units embedded by this run, and units whose stored vector was reused (single mode).
+    units_embedded: int = 0
+    units_reused: int = 0
+    #: Semantic edges written or removed by post-processing (single mode).
+    semantic_edges_changed: int = 0
     seconds: float = 0.0
     jobs: int = 1
     failures: list[FailureRecord] = field(default_factory=list)

@@ -1,8 +1,8 @@
 """Engine-neutral views of a store, for tests that compare engines or modes row for row.
 
 ``snapshot(store)`` reads every table that carries content (documents, elements,
-anchors, the ``relationships`` view with the structural edges, stored links
-with their target paths, sources and settings) from a SQLite or a PostgreSQL
+anchors, the ``relationships`` view with the structural edges, stored links and
+semantic edges with their target paths, vectors as bytes, sources and settings) from a SQLite or a PostgreSQL
 store, with JSON parsed, sorted, and without what legitimately differs between
 two runs (timestamps, pass tokens) or between engines (the full-text index).
 Two stores that hold the same documents give equal snapshots.
@@ -18,7 +18,7 @@ from typing import Any
 #: What a snapshot holds: the columns that are the same on every engine, in a fixed order.
 SNAPSHOT_QUERIES = {
     "documents": "SELECT doc_id, source, path, doc_type, title, content_hash, size, mtime_ns, metadata, "
-    "element_count FROM documents",
+    "element_count, embedding_model FROM documents",
     "elements": "SELECT element_id, doc_id, element_type, parent_id, sibling_order, document_position, "
     "path_segment, text, content_hash, anchor, location, metadata FROM elements",
     "element_anchors": "SELECT doc_id, anchor, element_id FROM element_anchors",
@@ -26,6 +26,7 @@ SNAPSHOT_QUERIES = {
     "target_doc_id, target_anchor, metadata FROM relationships",
     "stored_relationships": "SELECT relationship_id, doc_id, source_id, relationship_type, target_id, "
     "target_reference, target_doc_id, target_anchor, metadata, target_path FROM stored_relationships",
+    "embeddings": "SELECT element_id, chunk, doc_id, kind, unit_hash, model, dimensions, vector FROM embeddings",
     "sources": "SELECT name, location FROM sources",
     "store_settings": "SELECT key, value FROM store_settings",
 }
@@ -60,7 +61,9 @@ def snapshot(store: Any) -> dict[str, list[tuple[Any, ...]]]:
     for table, sql in SNAPSHOT_QUERIES.items():
         json_columns = JSON_COLUMNS.get(table, ())
         table_rows = [
-            tuple(parsed(v) if i in json_columns else v for i, v in enumerate(row)) for row in rows(store, sql)
+            tuple(parsed(v) if i in json_columns else bytes(v) if isinstance(v, memoryview) else v
+                  for i, v in enumerate(row))
+            for row in rows(store, sql)
         ]
         result[table] = sorted(table_rows, key=_sort_key)
     return result

@@ -345,12 +345,3 @@ def test_link_counts_are_honest(corpus):
                        "WHERE target_reference = 'ref.md#nowhere'")
     assert nowhere == [(0,)]
 
-
-def test_distributed_mode_and_embeddings_are_refused_with_the_key(tmp_path):
-    from go_doc_go.exceptions import ConfigError
-
-    root = tmp_path / "docs"
-    write(root, "a.md", "# A\n")
-    base = {"content_sources": [{"name": "docs", "base_path": str(root)}], "storage": {"path": str(tmp_path / "s.db")}}
-    with pytest.raises(ConfigError, match="^embedding.enabled: "):
-        ingest_documents({**base, "embedding": {"enabled": True}})

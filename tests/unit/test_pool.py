@@ -2,8 +2,8 @@
 
 The hostile cases run the real CLI in a subprocess whose parser registry a
 ``sitecustomize`` module extends with a parser that hangs inside C code, kills
-its own process, or eats memory. The fork server and its children import it
-too, exactly as they would import a misbehaving native library.
+its own process, or eats memory. The pool's children (fresh interpreters)
+import it too, exactly as they would import a misbehaving native library.
 """
 
 import json
@@ -12,6 +12,8 @@ import subprocess
 import sys
 import textwrap
 import time
+
+import pytest
 
 from go_doc_go.config import config_from_dict
 from go_doc_go.pool import DocumentPool, Processed, Task
@@ -45,14 +47,15 @@ if os.environ.get("GDG_HOSTILE_PARSER"):
 '''
 
 
-def test_hostile_parsers_cost_one_document_each(tmp_path):
+def _hostile_run(tmp_path, names, *, embeddings=False, timeout=3, jobs=1):
+    """Ingest the named hostile documents beside six fine ones through the real CLI; its JSON summary."""
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     (hooks / "hostile_parser.py").write_text(HOSTILE_PARSER)
     (hooks / "sitecustomize.py").write_text(SITECUSTOMIZE)
     docs = tmp_path / "docs"
     docs.mkdir()
-    for name in ("hang", "crash", "eat"):
+    for name in names:
         (docs / f"{name}.txt").write_text(name.upper())
     for i in range(6):
         (docs / f"fine{i}.txt").write_text(f"fine document {i}")
@@ -60,17 +63,22 @@ def test_hostile_parsers_cost_one_document_each(tmp_path):
     config.write_text(textwrap.dedent(f"""\
         storage: {{path: {tmp_path / 's.db'}}}
         content_sources: [{{name: docs, base_path: {docs}}}]
-        parsers: {{timeout: 3, max_memory_mb: 1024}}
-        processing: {{jobs: 2}}
+        parsers: {{timeout: {timeout}, max_memory_mb: 1024}}
+        embedding: {{enabled: {str(embeddings).lower()}}}
+        processing: {{jobs: {jobs}}}
     """))
     env = {**os.environ, "GDG_HOSTILE_PARSER": "1",
            "PYTHONPATH": os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")])}
-    started = time.monotonic()
     result = subprocess.run([sys.executable, "-m", "go_doc_go.cli.main", "ingest", "--config", str(config), "--json"],
                             capture_output=True, text=True, timeout=300, env=env)
-    elapsed = time.monotonic() - started
     assert result.returncode == 1, result.stderr
-    summary = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def test_hostile_parsers_cost_one_document_each(tmp_path):
+    started = time.monotonic()
+    summary = _hostile_run(tmp_path, ["hang", "crash", "eat"], jobs=2)
+    elapsed = time.monotonic() - started
     assert summary["processed"] == 6
     failures = {f["path"]: f for f in summary["failures"]}
     assert set(failures) == {"hang.txt", "crash.txt", "eat.txt"}
@@ -121,3 +129,21 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path):
     piped = subprocess.run([sys.executable, "-"], input=script.read_text(), capture_output=True, text=True,
                            timeout=120)
     assert "processed 0" in piped.stdout and piped.stdout.count("SCRIPT RAN") == 1, piped.stderr[-2000:]
+
+
+@pytest.mark.embeddings
+def test_with_embeddings_a_crash_in_a_batch_costs_the_crashing_document_only(tmp_path, static_model_cache):
+    """Documents of a dispatch are embedded together; after a loss they are retried one by one (solo)."""
+    summary = _hostile_run(tmp_path, ["crash"], embeddings=True)
+    assert summary["processed"] == 6 and summary["units_embedded"] == 6
+    [failure] = summary["failures"]
+    assert failure["path"] == "crash.txt" and "SIGSEGV" in failure["cause"]
+
+
+@pytest.mark.embeddings
+@pytest.mark.slow
+def test_with_embeddings_a_hang_in_a_batch_costs_the_hanging_document_only(tmp_path, static_model_cache):
+    summary = _hostile_run(tmp_path, ["hang"], embeddings=True, timeout=2)
+    assert summary["processed"] == 6
+    [failure] = summary["failures"]
+    assert failure["path"] == "hang.txt" and "parsers.timeout (2 s)" in failure["cause"]

@@ -4,8 +4,8 @@ from go_doc_go import ingest_documents
 
 def test_public_api_is_exactly_this():
     assert sorted(go_doc_go.__all__) == [
-        "Config", "ConfigError", "GoDocGoError", "IngestSummary",
-        "config_from_dict", "ingest_documents", "load_config", "run_id",
+        "Config", "ConfigError", "GoDocGoError", "IngestSummary", "SearchResponse", "SearchResult",
+        "config_from_dict", "ingest_documents", "load_config", "run_id", "search",
     ]
 
 

@@ -22,7 +22,7 @@ def make_result():
 
 def test_tuples_match_the_insert_columns():
     rows = encode_document(make_result())
-    assert rows.document[:4] == ("d", "s", "a.md", "markdown") and rows.document[-1] == 3
+    assert rows.document[:4] == ("d", "s", "a.md", "markdown") and rows.document[9] == 3 and rows.document[10] is None
     assert rows.elements[2][7] == "p" and rows.elements[2][10] == '{"line_start":3,"line_end":3}'
     assert len(rows.relationships) == 1, "the same link from the same element is one relationship"
     rel = rows.relationships[0]

@@ -171,6 +171,11 @@ def print_summary(summary: IngestSummary, config: Config, console: Console) -> N
             f"{summary.links_unresolved} to documents not stored, "
             f"{summary.anchors_missing} resolved to a document without its #anchor"
         )
+    if config.embedding.enabled:
+        console.print(
+            f"embeddings: {summary.units_embedded} units embedded, {summary.units_reused} reused; "
+            f"semantic edges: {summary.semantic_edges_changed} written or removed"
+        )
     for note in summary.notes:
         console.print(f"note: {note}")
     if summary.failures:

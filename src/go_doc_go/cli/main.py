@@ -12,12 +12,13 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from go_doc_go.cli import bench, coordinator, db, deadletter, ingest, monitor, show, worker
+    from go_doc_go.cli import bench, coordinator, db, deadletter, ingest, monitor, search, show, worker
 
     cli.add_command(ingest.ingest)
     cli.add_command(coordinator.coordinator)
     cli.add_command(worker.worker)
     cli.add_command(show.show)
+    cli.add_command(search.search)
     cli.add_command(db.db)
     cli.add_command(bench.bench)
     cli.add_command(monitor.monitor)

@@ -1,10 +1,15 @@
-"""``go-doc-go show``: print the stored element tree of one document.
+"""``go-doc-go show``: print the stored element tree of one document, or one element's neighbourhood.
 
 The store (``--db`` FILE, or the one ``--config`` names, SQLite or PostgreSQL)
 is opened read-only, and the tree is printed as the rows arrive
 (document order), one line per element, so a 100,000-element document starts
 printing at once and ``| head`` stops the read. ``--depth`` and ``--limit``
 cut it down.
+
+``--neighbourhood`` takes an element id (or a unique prefix of one, as the
+tree prints 12 characters) and prints what surrounds it: header path, parent,
+siblings, children, links out (from anything inside it) and in, and its
+semantic neighbours both ways (``search.neighbourhood``).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,11 +26,19 @@ from go_doc_go.cli.errors import EXIT_FAILED, EXIT_USAGE, clean_errors
 from go_doc_go.cli.ingest import store_label
 from go_doc_go.config import Config, config_from_dict, load_config
 from go_doc_go.model import normalize_path
-from go_doc_go.storage import Store, StoredDocument, open_store
+from go_doc_go.storage import FoundElement, Store, StoredDocument, open_store
+
+if TYPE_CHECKING:
+    from go_doc_go.search import Related
 
 DEFAULT_DB = "./go_doc_go.db"
 
 PREVIEW = 80
+
+
+def preview(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 #: Attributes worth showing on an XML element's line, in this order.
 KEY_ATTRIBUTES = ("id", "name", "key", "type", "href", "src", "ref", "class", "lang")
 
@@ -133,9 +146,13 @@ def store_config(config_file: str | None, db: str | None) -> Config:
 @click.option("--depth", type=click.IntRange(min=0), help="Show elements at most this deep (root = 0).")
 @click.option("--limit", type=click.IntRange(min=1), help="Show at most this many elements.")
 @click.option("--json", "as_json", is_flag=True, help="Print the elements as JSON lines.")
+@click.option("--neighbourhood", is_flag=True,
+              help="DOCUMENT is an element id (or a unique prefix): show its parent, siblings, links and "
+                   "semantic neighbours.")  # fmt: skip
 @clean_errors
 def show(
-    document: str, db: str | None, config_file: str | None, depth: int | None, limit: int | None, as_json: bool
+    document: str, db: str | None, config_file: str | None, depth: int | None, limit: int | None, as_json: bool,
+    neighbourhood: bool,
 ) -> None:
     """Print the stored element tree of DOCUMENT (a doc_id, a path, ./path or SOURCE:PATH)."""
     config = store_config(config_file, db)
@@ -144,6 +161,12 @@ def show(
         click.echo(f"error: no store at {where} (run go-doc-go ingest first, or pass --db or --config)", err=True)
         raise SystemExit(EXIT_USAGE)
     store = open_store(config, read_only=True)
+    if neighbourhood:
+        try:
+            _show_neighbourhood(store, document, where, as_json=as_json, limit=limit)
+        finally:
+            store.close()
+        return
     try:
         doc = _one_document(store, document, where)
         color = sys.stdout.isatty()
@@ -176,3 +199,63 @@ def _one_document(store: Store, argument: str, where: str) -> StoredDocument:
         click.echo(f"error: {argument!r} matches several documents; use SOURCE:PATH or the doc_id", err=True)
         raise SystemExit(EXIT_USAGE)
     return matches[0]
+
+
+def _one_element(store: Store, argument: str, where: str) -> FoundElement:
+    """The element whose id is ``argument``, or the only one it is a prefix of (at least 6 characters)."""
+    found = store.elements_by_id([argument])
+    if argument in found:
+        return found[argument]
+    matches = store.element_ids_by_prefix(argument) if len(argument) >= 6 else []
+    if not matches:
+        click.echo(f"error: no element {argument!r} in {where} (give an element id or a prefix of 6+ characters)",
+                   err=True)  # fmt: skip
+        raise SystemExit(EXIT_FAILED)
+    if len(matches) > 1:
+        click.echo(f"error: {argument!r} is the start of several element ids; give more characters", err=True)
+        raise SystemExit(EXIT_USAGE)
+    return store.elements_by_id(matches)[matches[0]]
+
+
+def _show_neighbourhood(store: Store, argument: str, where: str, *, as_json: bool, limit: int | None) -> None:
+    from go_doc_go.search import neighbourhood
+
+    element = _one_element(store, argument, where)
+    around = neighbourhood(store, element, children=limit or 20)
+    if as_json:
+        click.echo(json.dumps(around.to_dict(), ensure_ascii=False, indent=2))
+        return
+    trail = " › ".join(around.header_path)
+    click.echo(f"{element.source}:{element.path}" + (f" › {trail}" if trail else "")
+               + f" ({element.element_type}) {element.element_id}")  # fmt: skip
+    if element.text.strip():
+        click.echo("    " + preview(element.text, 300))
+    if around.parent is not None:
+        click.echo(f"parent: {_brief(around.parent)}")
+    for sibling in around.siblings:
+        side = "previous" if sibling.sibling_order < element.sibling_order else "next"
+        click.echo(f"{side} sibling: {_brief(sibling)}")
+    if around.children:
+        click.echo(f"children ({len(around.children)} shown):")
+        for child in around.children:
+            click.echo(f"    {_brief(child)}")
+    for title, items in (("links out", around.links_out), ("links in", around.links_in),
+                         ("semantic neighbours", around.semantic_out),
+                         ("semantic neighbours (pointing here)", around.semantic_in)):  # fmt: skip
+        if items:
+            click.echo(f"{title}:")
+            for item in items:
+                click.echo("    " + _related_line(item))
+
+
+def _brief(element: FoundElement) -> str:
+    return f"{element.element_type} {element.element_id[:12]} {preview(element.text or '', 70)}".rstrip()
+
+
+def _related_line(item: Related) -> str:
+    score = f"{item.score:.3f} " if item.score is not None else ""
+    if item.path is None:
+        return f"{score}{item.reference or item.element_id or '?'} (not stored)"
+    trail = " › ".join(item.header_path)
+    head = f"{item.path}" + (f" › {trail}" if trail else "")
+    return f"{score}{head} [{item.element_type} {(item.element_id or '')[:12]}] {preview(item.text, 70)}".rstrip()

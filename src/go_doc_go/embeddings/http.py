@@ -25,6 +25,7 @@ import urllib.request
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from go_doc_go.config import DEFAULT_EMBEDDING_MODELS
 from go_doc_go.embeddings.base import CHARS_PER_TOKEN, EmbeddingError, batches, empty, normalize, require
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from go_doc_go.config import EmbeddingConfig
 
 NAME = "openai"
-DEFAULT_MODEL = "text-embedding-3-small"
+DEFAULT_MODEL = DEFAULT_EMBEDDING_MODELS["openai"]
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 30.0
@@ -70,6 +71,7 @@ class OpenAIProvider:
             raise EmbeddingError(f"the embedding server's base URL must start with http:// or https://: {base_url!r}")
         self.url = base_url.rstrip("/") + "/embeddings"
         self.model = model
+        self.texts_embedded = 0
         self._key = api_key
         self.batch_size = batch_size
         self.max_tokens = max_tokens
@@ -82,7 +84,7 @@ class OpenAIProvider:
         self.requests = 0  # HTTP requests sent, retries included (for tests and logs)
 
     @classmethod
-    def from_config(cls, config: EmbeddingConfig) -> OpenAIProvider:
+    def from_config(cls, config: EmbeddingConfig, **_: object) -> OpenAIProvider:
         base_url = os.environ.get(config.base_url_env)
         if not base_url:
             raise EmbeddingError(
@@ -104,6 +106,7 @@ class OpenAIProvider:
         np = require("numpy", NAME)
         if not texts:
             return empty(self.dimensions)
+        self.texts_embedded += len(texts)
         parts = [self._embed_batch(list(chunk)) for chunk in batches(texts, self.batch_size)]
         return normalize(np.concatenate(parts, axis=0))
 

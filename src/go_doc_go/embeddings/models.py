@@ -3,15 +3,31 @@
 Nothing here reaches a network. Each bundled model is found in an installed
 package (``importlib.util.find_spec`` only, so a missing package costs no
 import); a missing one is a ``MissingDependencyError`` that names the extra.
+
+Files derived from them (the distilled static model, an ONNX export) are built
+once into the cache folder (``cache_dir``) by ``build_once``: under an
+exclusive file lock, so N processes starting together build it once and the
+others wait and read it, and written to a temporary name then renamed, so a
+crash never leaves half a file under the real name.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
+import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+try:  # POSIX; elsewhere the rename alone keeps the file whole (two builders may then both build)
+    import fcntl
+except ImportError:  # pragma: no cover - not on Linux
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger("go_doc_go.embeddings")
 
 from go_doc_go.embeddings.base import MissingDependencyError
 
@@ -82,8 +98,57 @@ def require_file(file: BundledFile, what: str, provider: str) -> Path:
     return found
 
 
-def cache_dir() -> Path:
-    """Where derived model files (an ONNX export, a distilled static model) are written once."""
-    base = os.environ.get("GO_DOC_GO_CACHE") or os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    return root / "go-doc-go" if not os.environ.get("GO_DOC_GO_CACHE") else root
+def cache_dir(configured: str | None = None) -> Path:
+    """Where derived model files are written once.
+
+    ``embedding.cache_dir`` when set, else ``$GO_DOC_GO_CACHE``, else
+    ``$XDG_CACHE_HOME/go-doc-go``, else ``~/.cache/go-doc-go``.
+    """
+    if configured:
+        return Path(configured).expanduser()
+    if os.environ.get("GO_DOC_GO_CACHE"):
+        return Path(os.environ["GO_DOC_GO_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "go-doc-go"
+
+
+def build_once(target: Path, build: Callable[[Path], None], *, what: str, expected: str = "") -> Path:
+    """``target``, built by ``build(partial_path)`` if it does not exist yet (see the module docstring).
+
+    ``build`` writes the file it is given; it is renamed to ``target`` once
+    complete. The first use logs a warning (``what``, ``expected`` time), so a
+    long one-time cost is never silent.
+    """
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = target.with_name(target.name + ".lock")
+    with open(lock_path, "a+b") as lock:
+        if fcntl is not None:
+            if not _try_lock(lock):
+                log.warning("waiting for another process to finish building %s (%s)", what, target)
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            if target.is_file():  # built by the process that held the lock
+                return target
+            log.warning("building %s (once%s) into %s", what, f", {expected}" if expected else "", target)
+            started = time.monotonic()
+            partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+            try:
+                build(partial)
+                partial.replace(target)
+            finally:
+                partial.unlink(missing_ok=True)
+            log.warning("built %s in %.0f s", what, time.monotonic() - started)
+        finally:
+            if fcntl is not None:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+    return target
+
+
+def _try_lock(lock: object) -> bool:
+    try:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # type: ignore[attr-defined]
+        return True
+    except BlockingIOError:
+        return False

@@ -13,7 +13,11 @@ Models (``embedding.model``):
 
 Embedding is mean pooling over real tokens, then L2 normalisation, exactly as
 sentence-transformers does for this model. Texts are sorted by length before
-batching so a batch pads to similar lengths (the cost is in the padded tokens).
+batching so a batch pads to similar lengths (the cost is in the padded tokens),
+and a batch holds at most ``BATCH_TOKENS`` (padded) tokens as well as
+``batch_size`` texts: memory grows with batch x length squared (attention),
+and onnxruntime's arena keeps its peak, so 64 full-length texts would hold
+1.6 GB per process where 8 hold 0.6 GB, at the same speed (docs/embeddings.md).
 """
 
 from __future__ import annotations
@@ -22,10 +26,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from go_doc_go.config import DEFAULT_EMBEDDING_MODELS
 from go_doc_go.embeddings.base import (
     CHARS_PER_TOKEN,
     EmbeddingError,
-    batches,
     check_dimensions,
     empty,
     require,
@@ -44,10 +48,12 @@ if TYPE_CHECKING:
     from go_doc_go.config import EmbeddingConfig
 
 NAME = "onnx"
-DEFAULT_MODEL = "all-MiniLM-L6-v2-int8"
+DEFAULT_MODEL = DEFAULT_EMBEDDING_MODELS["onnx"]
 MINILM_FP32 = "all-MiniLM-L6-v2"
 MINILM_TOKENS = 256
 MINILM_DIMENSIONS = 384
+#: Padded tokens per onnxruntime run (8 texts of a full 256-token window).
+BATCH_TOKENS = 2048
 
 
 class OnnxProvider:
@@ -61,13 +67,16 @@ class OnnxProvider:
         dimensions: int | None = None,
         window_chars: int | None = None,
         threads: int = 0,
+        cache: str | None = None,
     ) -> None:
         ort = require("onnxruntime", NAME)
         tokenizers = require("tokenizers", NAME)
         require("numpy", NAME)
         self.model = model
         self.batch_size = batch_size
-        onnx_path, tokenizer_json = _model_files(model)
+        #: Texts embedded by this instance (tests count re-embedding with it).
+        self.texts_embedded = 0
+        onnx_path, tokenizer_json = _model_files(model, cache)
         self.max_tokens = MINILM_TOKENS
         self.tokenizer = tokenizers.Tokenizer.from_str(tokenizer_json.decode("utf-8"))
         self.tokenizer.enable_truncation(max_length=self.max_tokens)
@@ -88,9 +97,10 @@ class OnnxProvider:
         self._window = window_chars
 
     @classmethod
-    def from_config(cls, config: EmbeddingConfig) -> OnnxProvider:
+    def from_config(cls, config: EmbeddingConfig, *, threads: int = 0, **_: object) -> OnnxProvider:
+        """``threads``: onnxruntime's intra-op threads (0: all cores; a parser child uses 1)."""
         return cls(config.model or DEFAULT_MODEL, batch_size=config.batch_size, dimensions=config.dimensions,
-                   window_chars=config.window_chars)
+                   window_chars=config.window_chars, threads=threads, cache=config.cache_dir)
 
     @property
     def window_chars(self) -> int:
@@ -100,10 +110,25 @@ class OnnxProvider:
         np = require("numpy", NAME)
         if not texts:
             return empty(self.dimensions)
+        self.texts_embedded += len(texts)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), self.dimensions), dtype=np.float32)
-        for chunk in batches(order, self.batch_size):
-            out[list(chunk)] = self._embed_batch([texts[i] for i in chunk])
+        for chunk in self._batches(order, texts):
+            out[chunk] = self._embed_batch([texts[i] for i in chunk])
+        return out
+
+    def _batches(self, order: list[int], texts: Sequence[str]) -> list[list[int]]:
+        """Consecutive (length-sorted) texts, at most ``batch_size`` and about ``BATCH_TOKENS`` padded tokens."""
+        out: list[list[int]] = []
+        current: list[int] = []
+        for i in order:
+            estimate = min(self.max_tokens, len(texts[i]) // 3 + 2)  # the longest so far: texts are sorted
+            if current and (len(current) >= self.batch_size or (len(current) + 1) * estimate > BATCH_TOKENS):
+                out.append(current)
+                current = []
+            current.append(i)
+        if current:
+            out.append(current)
         return out
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
@@ -121,13 +146,21 @@ class OnnxProvider:
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def _model_files(model: str) -> tuple[Path, bytes]:
+def prepare(config: EmbeddingConfig) -> None:
+    """Before parser children start: the packages and the model files are there (the fp32 export built once)."""
+    require("onnxruntime", NAME)
+    require("tokenizers", NAME)
+    require("numpy", NAME)
+    _model_files(config.model or DEFAULT_MODEL, config.cache_dir)
+
+
+def _model_files(model: str, cache: str | None = None) -> tuple[Path, bytes]:
     """The ONNX file and the tokenizer JSON for ``model`` (a known name or a folder)."""
     if model == DEFAULT_MODEL:
         onnx_path = require_file(MINILM_INT8_ONNX, "the all-MiniLM-L6-v2 int8 ONNX model", NAME)
         return onnx_path, first_available(MINILM_TOKENIZER, "the all-MiniLM-L6-v2 tokenizer", NAME)
     if model == MINILM_FP32:
-        target = cache_dir() / "onnx" / "all-MiniLM-L6-v2.onnx"
+        target = cache_dir(cache) / "onnx" / "all-MiniLM-L6-v2.onnx"
         if not target.is_file():
             export_minilm(target)
         return target, first_available(MINILM_TOKENIZER, "the all-MiniLM-L6-v2 tokenizer", NAME)

@@ -32,6 +32,8 @@ def top_k(
     *,
     block_rows: int = 65_536,
     exclude: Any = None,
+    groups: tuple[Any, Any] | None = None,
+    same_group: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each query row, the indices and scores of the ``k`` most similar ``vectors`` rows, best first.
 
@@ -39,7 +41,11 @@ def top_k(
     ``vectors`` may be any array-like indexable by row slices (a numpy
     memmap works: each block is read once). ``exclude``, if given, is a
     boolean mask over the rows of ``vectors``; excluded rows never appear.
-    Ties are broken by the lower index, so the result is deterministic.
+    ``groups`` = ``(query_groups, row_groups)`` (integer codes, e.g. documents):
+    a row of the query's own group never appears, or, with ``same_group``,
+    only rows of its own group do. Unfilled places (fewer rows than ``k``
+    qualify) have index -1 and score -inf. Ties are broken by the lower
+    index, so the result is deterministic.
     """
     np = require("numpy", "vector search")
     q = np.atleast_2d(np.asarray(queries, dtype=np.float32))
@@ -55,6 +61,10 @@ def top_k(
         if exclude is not None:
             mask = np.asarray(exclude[start : start + len(block)], dtype=bool)
             scores[:, mask] = -np.inf
+        if groups is not None:
+            query_groups = np.asarray(groups[0])[:, None]
+            row_groups = np.asarray(groups[1][start : start + len(block)])[None, :]
+            scores[(query_groups != row_groups) if same_group else (query_groups == row_groups)] = -np.inf
         take = min(k, scores.shape[1])
         part = np.argpartition(-scores, take - 1, axis=1)[:, :take] if take < scores.shape[1] else (
             np.broadcast_to(np.arange(scores.shape[1]), scores.shape).copy())  # fmt: skip
@@ -100,3 +110,22 @@ def from_blob(blob: bytes, dimensions: int) -> np.ndarray:
     if array.size != dimensions:
         raise ValueError(f"a stored vector has {array.size} values, expected {dimensions}")
     return array
+
+
+#: Decimals of a stored similarity score: both modes and both engines store the same rounded value.
+SCORE_DECIMALS = 6
+
+
+def pair_scores(left: Any, right: Any) -> list[float]:
+    """Exact cosine of each row pair (float64 products of the float32 rows), rounded to ``SCORE_DECIMALS``.
+
+    Candidates come from float32 matrix products (or an index), whose last bits
+    depend on blocking; the score that decides and is stored is computed the
+    same way for each pair wherever it comes from, so it is deterministic.
+    """
+    np = require("numpy", "vector search")
+    a = np.asarray(left, dtype=np.float64)
+    b = np.asarray(right, dtype=np.float64)
+    if a.size == 0:
+        return []
+    return [round(float(x), SCORE_DECIMALS) for x in np.einsum("ij,ij->i", a, b)]

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from go_doc_go.config import DEFAULT_EMBEDDING_MODELS
 from go_doc_go.embeddings.base import CHARS_PER_TOKEN, EmbeddingError, check_dimensions, empty, normalize, require
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from go_doc_go.config import EmbeddingConfig
 
 NAME = "sentence-transformers"
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_MODEL = DEFAULT_EMBEDDING_MODELS["sentence-transformers"]
 EXTRA = "embeddings-torch"
 
 
@@ -45,15 +46,16 @@ class SentenceTransformerProvider:
             raise EmbeddingError(f"cannot load sentence-transformers model {folder}: {error}") from None
         self.model = model
         self.batch_size = batch_size
+        self.texts_embedded = 0
         self.max_tokens = int(self._model.max_seq_length or 256)
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dimensions = check_dimensions(NAME, model, int(get_dim()), dimensions)
         self._window = window_chars
 
     @classmethod
-    def from_config(cls, config: EmbeddingConfig) -> SentenceTransformerProvider:
+    def from_config(cls, config: EmbeddingConfig, *, threads: int = 0, **_: object) -> SentenceTransformerProvider:
         return cls(config.model or DEFAULT_MODEL, batch_size=config.batch_size, dimensions=config.dimensions,
-                   window_chars=config.window_chars)
+                   window_chars=config.window_chars, threads=threads)
 
     @property
     def window_chars(self) -> int:
@@ -62,6 +64,7 @@ class SentenceTransformerProvider:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return empty(self.dimensions)
+        self.texts_embedded += len(texts)
         vectors = self._model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
                                      normalize_embeddings=True, show_progress_bar=False)  # fmt: skip
         return normalize(vectors)

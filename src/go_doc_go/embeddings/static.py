@@ -1,8 +1,9 @@
 """Static embeddings (model2vec style): one vector per vocabulary token, a text is their mean.
 
 No transformer runs at embedding time: a text costs a tokenization and a
-table look-up, so this provider embeds tens of thousands of units a second on
-one core, where a 6-layer transformer does about ten (docs/embeddings.md).
+table look-up, so this provider embeds thousands of units a second on one
+core, where a 6-layer transformer does about twenty (docs/embeddings.md).
+It is the offline default (``embedding: {enabled: true}``).
 
 Models (``embedding.model``):
 
@@ -12,8 +13,11 @@ Models (``embedding.model``):
   mean pooling, the table is reduced to 256 dimensions by PCA, and rows are
   weighted by SIF on a Zipf estimate of token frequency (the vocabulary is in
   frequency order). The table is written to the cache folder
-  (``GO_DOC_GO_CACHE``, else ``~/.cache/go-doc-go``) and reused; building it
-  takes about a minute of CPU. Nothing is downloaded and nothing is vendored;
+  (``embedding.cache_dir``, else ``GO_DOC_GO_CACHE``, else
+  ``$XDG_CACHE_HOME/go-doc-go``, else ``~/.cache/go-doc-go``) by
+  ``models.build_once`` (a file lock: processes starting together distil it
+  once) and reused; building it takes about 45 s of CPU, announced by a log
+  warning. Nothing is downloaded and nothing is vendored;
 * a model2vec folder (``model.safetensors`` with an ``embeddings`` tensor and
   ``tokenizer.json``), e.g. one saved by ``model2vec``.
 """
@@ -22,13 +26,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from go_doc_go.config import DEFAULT_EMBEDDING_MODELS, EMBEDDING_MODEL_REVISIONS
 from go_doc_go.embeddings.base import EmbeddingError, check_dimensions, empty, require
-from go_doc_go.embeddings.models import MINILM_TOKENIZER, cache_dir, first_available
+from go_doc_go.embeddings.models import MINILM_TOKENIZER, build_once, cache_dir, first_available
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,9 +40,10 @@ if TYPE_CHECKING:
     from go_doc_go.config import EmbeddingConfig
 
 NAME = "model2vec"
-DEFAULT_MODEL = "minilm-distilled"
+DEFAULT_MODEL = DEFAULT_EMBEDDING_MODELS["model2vec"]
 #: Bumped whenever the distillation recipe changes (it names the cached table).
-RECIPE = "m2v-mean-pca256-sif1e-4-v1"
+#: Part of the stored model name (``config.vector_model``): a new recipe makes new vectors.
+RECIPE = EMBEDDING_MODEL_REVISIONS[(NAME, DEFAULT_MODEL)]
 PCA_DIMS = 256
 SIF = 1e-4
 #: Static models have no attention window; long texts only blur the mean, so units stay this size.
@@ -50,13 +55,15 @@ class StaticProvider:
     name = NAME
 
     def __init__(self, model: str = DEFAULT_MODEL, *, batch_size: int = 1024, dimensions: int | None = None,
-                 window_chars: int | None = None) -> None:  # fmt: skip
+                 window_chars: int | None = None, cache: str | None = None) -> None:  # fmt: skip
         np = require("numpy", NAME)
         tokenizers = require("tokenizers", NAME)
         self.model = model
         self.batch_size = batch_size
         self.max_tokens = MAX_TOKENS
-        table, tokenizer_json = _load(model)
+        #: Texts embedded by this instance (tests count re-embedding with it).
+        self.texts_embedded = 0
+        table, tokenizer_json = _load(model, cache)
         self.table = np.ascontiguousarray(table, dtype=np.float32)
         self.tokenizer = tokenizers.Tokenizer.from_str(tokenizer_json)
         self.tokenizer.no_padding()
@@ -65,9 +72,10 @@ class StaticProvider:
         self._window = window_chars
 
     @classmethod
-    def from_config(cls, config: EmbeddingConfig) -> StaticProvider:
+    def from_config(cls, config: EmbeddingConfig, **_: object) -> StaticProvider:
         return cls(config.model or DEFAULT_MODEL, batch_size=max(config.batch_size, 1),
-                   dimensions=config.dimensions, window_chars=config.window_chars)  # fmt: skip
+                   dimensions=config.dimensions, window_chars=config.window_chars,
+                   cache=config.cache_dir)  # fmt: skip
 
     @property
     def window_chars(self) -> int:
@@ -77,6 +85,7 @@ class StaticProvider:
         np = require("numpy", NAME)
         if not texts:
             return empty(self.dimensions)
+        self.texts_embedded += len(texts)
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
             batch = list(texts[start : start + self.batch_size])
@@ -92,10 +101,22 @@ class StaticProvider:
 # ---------------------------------------------------------------- loading and distilling
 
 
-def _load(model: str) -> tuple[Any, str]:
+def prepare(config: EmbeddingConfig) -> None:
+    """Before parser children start: the packages are there and the distilled table is built (once)."""
+    require("numpy", NAME)
+    require("tokenizers", NAME)
+    model = config.model or DEFAULT_MODEL
     if model == DEFAULT_MODEL:
         tokenizer_json = first_available(MINILM_TOKENIZER, "the all-MiniLM-L6-v2 tokenizer", NAME).decode("utf-8")
-        return distilled_table(tokenizer_json), tokenizer_json
+        ensure_distilled(tokenizer_json, cache_dir(config.cache_dir) / "static")
+    else:
+        _load(model)  # a model2vec folder: check it now rather than in every child
+
+
+def _load(model: str, cache: str | None = None) -> tuple[Any, str]:
+    if model == DEFAULT_MODEL:
+        tokenizer_json = first_available(MINILM_TOKENIZER, "the all-MiniLM-L6-v2 tokenizer", NAME).decode("utf-8")
+        return distilled_table(tokenizer_json, folder=cache_dir(cache) / "static"), tokenizer_json
     folder = Path(model)
     if folder.is_dir() and (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file():
         return _read_safetensors(folder / "model.safetensors"), (folder / "tokenizer.json").read_text("utf-8")
@@ -122,24 +143,40 @@ def _read_safetensors(path: Path) -> Any:
     raise EmbeddingError(f"{path} holds no 2-D float tensor to use as a static embedding table")
 
 
-def distilled_table(tokenizer_json: str, *, folder: Path | None = None) -> Any:
-    """The distilled token table, from the cache or built now (and cached atomically)."""
-    np = require("numpy", NAME)
+def distilled_path(tokenizer_json: str, folder: Path) -> Path:
+    """The cache file of the distilled table (named by the recipe, the source model and the tokenizer)."""
     from go_doc_go.embeddings.onnx import DEFAULT_MODEL as ONNX_MODEL
 
     key = hashlib.sha256(f"{RECIPE}\0{ONNX_MODEL}\0{tokenizer_json}".encode()).hexdigest()[:16]
-    target = (folder or cache_dir() / "static") / f"minilm-distilled-{key}.npy"
-    if target.is_file():
+    return folder / f"minilm-distilled-{key}.npy"
+
+
+def ensure_distilled(tokenizer_json: str, folder: Path) -> Path:
+    """The cache file of the distilled table, built now if missing (once, under a lock: ``models.build_once``)."""
+    np = require("numpy", NAME)
+
+    def build(partial: Path) -> None:
+        table = distill(tokenizer_json)
+        with open(partial, "wb") as out:
+            np.save(out, table, allow_pickle=False)
+
+    return build_once(distilled_path(tokenizer_json, folder), build, what="the static embedding model",
+                      expected="~45 s of CPU")  # fmt: skip
+
+
+def distilled_table(tokenizer_json: str, *, folder: Path | None = None) -> Any:
+    """The distilled token table, from the cache or built now."""
+    np = require("numpy", NAME)
+    folder = folder or cache_dir() / "static"
+    for attempt in range(2):
+        target = ensure_distilled(tokenizer_json, folder)
         try:
             return np.load(target, allow_pickle=False)
         except (OSError, ValueError):
-            pass  # a damaged cache file is rebuilt
-    table = distill(tokenizer_json)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f"{target.stem}.{os.getpid()}.partial.npy")
-    np.save(partial, table, allow_pickle=False)
-    partial.replace(target)
-    return table
+            if attempt:
+                raise
+            target.unlink(missing_ok=True)  # a damaged cache file is rebuilt
+    raise AssertionError("unreachable")
 
 
 def distill(tokenizer_json: str, *, threads: int = 0) -> Any:

@@ -3,8 +3,9 @@
 * ``change``: which documents need parsing (size/mtime, then content hash);
 * ``links``: which linked documents are followed, to what depth;
 * ``postprocess``: what happens once a pass has seen every document: removal of
-  documents that vanished from fully listed sources, then link resolution,
-  as registered, idempotent steps behind one entry point.
+  documents that vanished from fully listed sources, link resolution, vector
+  indexes and semantic edges (``semantic``), as registered, idempotent steps
+  behind one entry point.
 
 Single mode (``ingest``) and the distributed worker call exactly these; neither
 has a copy of its own.

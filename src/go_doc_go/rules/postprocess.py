@@ -15,8 +15,13 @@ Steps, in order:
 3. ``resolve_links``: links of documents written or removed since the last
    resolution, and links into them, point at their target elements. It costs
    time in proportion to what changed, not to the size of the store.
-
-Later steps (semantic edges) register in ``STEPS``.
+4. ``index_vectors`` (embeddings on): the store builds the vector indexes it
+   lacks (pgvector HNSW, one per vector size; nothing on SQLite). Built here,
+   after the documents are in, because an HNSW index is built faster in one
+   go than row by row.
+5. ``semantic_edges``: ``semantic_similarity`` edges of documents written or
+   removed since the last pass, both ways (``rules.semantic``). It also runs
+   when embeddings are off, to remove edges nothing keeps up to date anymore.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from go_doc_go.config import Config
+from go_doc_go.rules.semantic import update_semantic_edges
 from go_doc_go.storage import Store
 
 
@@ -89,7 +95,27 @@ class ResolveLinks:
         return store.resolve_pending_links(tx)
 
 
-STEPS: list[Step] = [RecordSources(), RemoveVanished(), ResolveLinks()]
+class IndexVectors:
+    name = "index_vectors"
+
+    def enabled(self, config: Config) -> bool:
+        return config.embedding.enabled
+
+    def run(self, store: Store, tx: Any, context: PassContext) -> int:
+        return store.ensure_vector_index(tx)
+
+
+class SemanticEdges:
+    name = "semantic_edges"
+
+    def enabled(self, config: Config) -> bool:
+        return True  # off, it removes the edges it made earlier (once)
+
+    def run(self, store: Store, tx: Any, context: PassContext) -> int:
+        return update_semantic_edges(store, tx, context.config)
+
+
+STEPS: list[Step] = [RecordSources(), RemoveVanished(), ResolveLinks(), IndexVectors(), SemanticEdges()]
 
 Fence = Callable[[Any], None]
 

@@ -5,6 +5,10 @@ Workers encode (JSON included) so the single writer process only runs
 dataclasses. The tuple layouts match the column lists of the insert statements,
 which are the same on every engine.
 
+Embeddings travel with the rows too (``DocumentRows.embeddings``, filled by
+the parser child after encoding, ``go_doc_go.embed``), so both drivers store
+them through ``Store.write_documents`` with no code of their own.
+
 NUL characters (``\x00``, from a stray byte in a text file or a ``\u0000``
 escape in JSON) are replaced by U+FFFD here, for both engines: PostgreSQL
 refuses NUL in ``text`` and ``jsonb``, SQLite would store it (and some of its
@@ -61,14 +65,26 @@ def _plain(value: Any) -> Any:
     return root[0]
 
 
+#: Position of ``embedding_model`` in ``DocumentRows.document`` (the model that embedded it, or None).
+EMBEDDING_MODEL = 10
+
+
 @dataclass(slots=True)
 class DocumentRows:
     doc_id: str
+    #: ``(doc_id, source, path, doc_type, title, content_hash, size, mtime_ns, metadata, element_count,
+    #: embedding_model)``.
     document: tuple[Any, ...]
     elements: list[tuple[Any, ...]]
     relationships: list[tuple[Any, ...]]
     #: ``(doc_id, anchor, element_id)``: one row per anchor, the first element in document order wins.
     anchors: list[tuple[str, str, str]] = field(default_factory=list)
+    #: ``(element_id, chunk, doc_id, kind, unit_hash, model, dimensions, vector)``, vector as
+    #: little-endian float32 bytes (``embeddings.search.to_blob``); empty when embeddings are off.
+    embeddings: list[tuple[Any, ...]] = field(default_factory=list)
+    #: Units embedded for this version, and units whose stored vector was reused (same unit hash).
+    embedded: int = 0
+    reused: int = 0
 
 
 def anchor_rows(result: DocumentResult) -> list[tuple[str, str, str]]:
@@ -91,7 +107,7 @@ def _encode(result: DocumentResult) -> DocumentRows:
         doc_id=doc.doc_id,
         document=(
             doc.doc_id, doc.source, doc.path, doc.doc_type, doc.title, doc.content_hash,
-            doc.size, doc.mtime_ns, to_json(doc.metadata), len(result.elements),
+            doc.size, doc.mtime_ns, to_json(doc.metadata), len(result.elements), None,
         ),
         elements=[
             (e.element_id, e.doc_id, e.element_type, e.parent_id, e.sibling_order,
@@ -114,6 +130,7 @@ NUL = "\x00"
 REPLACEMENT = "\ufffd"
 #: Which tuple fields hold JSON text (a NUL there is the escape ``\u0000``).
 _JSON_FIELDS = {"document": (8,), "elements": (10, 11), "relationships": (8,), "anchors": ()}
+#: Embedding rows are made after the NUL pass, from the cleaned element text: they never hold one.
 _TEXT, _SEGMENT, _ANCHOR, _LOCATION, _METADATA = (itemgetter(i) for i in (7, 6, 9, 10, 11))
 #: ``\u0000`` preceded by an even number of backslashes: a real escape, not an escaped backslash.
 _JSON_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
@@ -157,7 +174,8 @@ def _without_nul(rows: DocumentRows) -> DocumentRows:
         metadata = orjson.loads(document[8])
         metadata["nul_characters_replaced"] = counter[0]
         document = (*document[:8], to_json(metadata), *document[9:])
-    return DocumentRows(rows.doc_id, document, elements, relationships, anchors)  # type: ignore[arg-type]
+    return DocumentRows(rows.doc_id, document, elements, relationships, anchors,  # type: ignore[arg-type]
+                        rows.embeddings, rows.embedded, rows.reused)
 
 
 def _clean_value(value: str, is_json: bool, counter: list[int]) -> str:

@@ -5,6 +5,10 @@ SQL lives in ``sql/sqlite/``: ``schema.sql`` (the truth), ``migrations/`` and
 transaction the caller owns (``Store`` protocol in ``base.py``); each document
 is replaced inside its own savepoint, so one document the database refuses
 never costs the rest of its batch.
+
+Vectors are BLOBs of float32; nearest neighbours are an exact numpy scan over
+``vector_blocks`` (sqlite-vec measured no faster, docs/embeddings.md), so
+``nearest`` answers None and callers scan.
 """
 
 from __future__ import annotations
@@ -15,14 +19,26 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from go_doc_go.exceptions import StorageError, StoreOpenError
 from go_doc_go.model import DocumentResult
-from go_doc_go.storage.base import LinkCounts, RowFailure, StoredDocument, StoredState, Touch
+from go_doc_go.storage.base import (
+    FoundElement,
+    LinkCounts,
+    RowFailure,
+    SemanticEdge,
+    StoredDocument,
+    StoredLink,
+    StoredState,
+    Touch,
+)
 from go_doc_go.storage.migrations import MigrationSet, sqlite_upgrade
 from go_doc_go.storage.queries import parse_queries
 from go_doc_go.storage.rows import DocumentRows, encode_document
+
+if TYPE_CHECKING:
+    from go_doc_go.storage.vectors import VectorRows
 
 MIGRATIONS = MigrationSet(
     package="go_doc_go.storage", folder=("sql", "sqlite"), version_table="store_migrations",
@@ -37,13 +53,18 @@ _DOCUMENT_ERRORS = (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.Data
 
 class SQLiteStore:
     """``structural`` records whether the ``relationships`` view includes the derived
-    structural edges; None keeps the store's setting."""
+    structural edges; None keeps the store's setting. ``embedding_model`` is the
+    configured vector model (``embeddings.base.vector_model``): a stored document
+    embedded by another one, or not at all, is reported ``stale``."""
 
     engine = "sqlite"
+    vector_search = "numpy"
 
-    def __init__(self, path: str | Path, *, structural: bool | None = None, read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, *, structural: bool | None = None, read_only: bool = False,
+                 embedding_model: str | None = None) -> None:  # fmt: skip
         self.path = Path(path)
         self.read_only = read_only
+        self.embedding_model = embedding_model
         try:
             self.db = self._connect()
             if not read_only:
@@ -127,7 +148,10 @@ class SQLiteStore:
             tx.executemany(Q["relationship_insert"], rows.relationships)
         if rows.anchors:
             tx.executemany(Q["anchor_insert"], rows.anchors)
+        if rows.embeddings:
+            tx.executemany(Q["embedding_insert"], rows.embeddings)
         tx.execute(Q["links_pending_add"], (rows.doc_id,))
+        tx.execute(Q["semantic_pending_add"], (rows.doc_id,))
 
     def touch_documents(self, tx: sqlite3.Connection, touches: Sequence[Touch]) -> None:
         tx.executemany(Q["document_touch"], [(t.mtime_ns, t.size, t.doc_id) for t in touches])
@@ -141,6 +165,7 @@ class SQLiteStore:
             self._remove(tx, doc_id)
             count += tx.execute(Q["document_delete"], (doc_id,)).rowcount
             tx.execute(Q["links_unresolve_into"], (doc_id,))
+            tx.execute(Q["semantic_pending_add"], (doc_id,))
         return count
 
     def delete_unseen(self, tx: sqlite3.Connection, source: str, pass_token: str) -> int:
@@ -173,7 +198,11 @@ class SQLiteStore:
         if not doc_ids:
             return {}
         rows = self.db.execute(Q["document_states"], (json.dumps(list(doc_ids)),))
-        return {doc_id: StoredState(content, size, mtime) for doc_id, content, size, mtime in rows}
+        expected = self.embedding_model
+        return {
+            doc_id: StoredState(content, size, mtime, expected is not None and model != expected)
+            for doc_id, content, size, mtime, model in rows
+        }
 
     def link_targets(self, doc_id: str) -> list[str]:
         return [row[0] for row in self.db.execute(Q["link_targets_of_document"], (doc_id,))]
@@ -210,6 +239,135 @@ class SQLiteStore:
     def counts(self) -> tuple[int, int, int]:
         return tuple(self.db.execute(Q["counts"]).fetchone())  # type: ignore[return-value]
 
+    def setting(self, key: str) -> str | None:
+        row = self.db.execute(Q["setting_get"], (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, tx: sqlite3.Connection, key: str, value: str) -> None:
+        tx.execute(Q["setting_set"], (key, value))
+
+    # ------------------------------------------------------------ vectors
+
+    def unit_vectors(self, doc_id: str, model: str) -> dict[str, bytes]:
+        return dict(self.db.execute(Q["unit_vectors_of_document"], (doc_id, model)).fetchall())
+
+    def vector_blocks(
+        self, model: str, *, source: str | None = None, element_type: str | None = None, block_rows: int = 65_536
+    ) -> Iterator[VectorRows]:
+        from go_doc_go.storage.vectors import vector_rows
+
+        last = 0
+        while True:
+            rows = self.db.execute(
+                Q["vectors_scan"], (model, last, source, source, element_type, element_type, block_rows)
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield vector_rows([row[1:] for row in rows])
+            if len(rows) < block_rows:
+                return
+
+    def vectors_of(self, model: str, *, doc_ids: Sequence[str] = (), element_ids: Sequence[str] = ()) -> VectorRows:
+        from go_doc_go.storage.vectors import concatenate, vector_rows
+
+        parts = []
+        if doc_ids:
+            parts.append(vector_rows(self.db.execute(Q["vectors_of_documents"],
+                                                     (model, json.dumps(list(doc_ids)))).fetchall()))  # fmt: skip
+        if element_ids:
+            parts.append(vector_rows(self.db.execute(Q["vectors_of_elements"],
+                                                     (model, json.dumps(list(element_ids)))).fetchall()))  # fmt: skip
+        return concatenate(parts)
+
+    def unit_elements(self, element_ids: Sequence[str]) -> set[str]:
+        if not element_ids:
+            return set()
+        return {row[0] for row in self.db.execute(Q["unit_elements"], (json.dumps(list(element_ids)),))}
+
+    def vector_models(self) -> list[tuple[str, int, int]]:
+        return [tuple(row) for row in self.db.execute(Q["vector_models"])]  # type: ignore[misc]
+
+    def nearest(self, model: str, queries: Any, k: int, **_: Any) -> None:
+        return None  # no index: callers scan vector_blocks (exact)
+
+    def ensure_vector_index(self, tx: sqlite3.Connection) -> int:
+        return 0
+
+    # ------------------------------------------------------------ semantic edges
+
+    def semantic_pending(self, tx: sqlite3.Connection) -> list[str]:
+        return [row[0] for row in tx.execute(Q["semantic_pending_list"])]
+
+    def mark_all_semantic_pending(self, tx: sqlite3.Connection) -> None:
+        tx.execute(Q["semantic_pending_all"])
+
+    def clear_semantic_pending(self, tx: sqlite3.Connection, doc_ids: Sequence[str]) -> None:
+        tx.execute(Q["semantic_pending_remove"], (json.dumps(list(doc_ids)),))
+
+    def semantic_sources_into(self, tx: sqlite3.Connection, doc_ids: Sequence[str]) -> list[str]:
+        ids = json.dumps(list(doc_ids))
+        return [row[0] for row in tx.execute(Q["semantic_sources_into"], (ids, ids))]
+
+    def delete_semantic_edges(
+        self, tx: sqlite3.Connection, *, doc_ids: Sequence[str] = (), source_ids: Sequence[str] = (),
+        everything: bool = False,
+    ) -> int:
+        if everything:
+            return tx.execute(Q["semantic_delete_all"]).rowcount
+        count = 0
+        if doc_ids:
+            ids = json.dumps(list(doc_ids))
+            count += tx.execute(Q["semantic_delete_documents"], (ids, ids)).rowcount
+        if source_ids:
+            count += tx.execute(Q["semantic_delete_sources"], (json.dumps(list(source_ids)),)).rowcount
+        return count
+
+    def semantic_edges_from(self, tx: sqlite3.Connection, source_ids: Sequence[str]) -> list[SemanticEdge]:
+        rows = tx.execute(Q["semantic_edges_from"], (json.dumps(list(source_ids)),))
+        return [SemanticEdge(s, t, d, float(score)) for s, t, d, score in rows]
+
+    def write_relationships(self, tx: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        tx.executemany(Q["relationship_insert"], rows)
+
+    # ------------------------------------------------------------ search and show
+
+    def full_text(
+        self, terms: Sequence[str], limit: int, *, source: str | None = None, element_type: str | None = None
+    ) -> list[tuple[str, float]]:
+        """FTS5 BM25 over element text, the words OR-ed (each quoted: no FTS5 syntax gets through)."""
+        if not terms:
+            return []
+        match = " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        rows = self.db.execute(Q["fts_search"], (match, source, source, element_type, element_type, limit))
+        return [(element_id, -float(rank)) for element_id, rank in rows]
+
+    def elements_by_id(self, element_ids: Sequence[str]) -> dict[str, FoundElement]:
+        if not element_ids:
+            return {}
+        rows = self.db.execute(Q["elements_by_id"], (json.dumps(list(element_ids)),))
+        return {row[0]: _found(row) for row in rows}
+
+    def element_children(self, element_id: str, limit: int) -> list[FoundElement]:
+        return [_found(row) for row in self.db.execute(Q["element_children"], (element_id, limit))]
+
+    def element_siblings(self, element_id: str) -> list[FoundElement]:
+        return [_found(row) for row in self.db.execute(Q["element_siblings"], (element_id,))]
+
+    def element_ids_by_prefix(self, prefix: str) -> list[str]:
+        return [row[0] for row in self.db.execute(Q["element_ids_by_prefix"], (prefix, prefix + "\U0010ffff"))]
+
+    def relationships_from(self, element_ids: Sequence[str]) -> list[StoredLink]:
+        rows = self.db.execute(Q["relationships_from"], (json.dumps(list(element_ids)),))
+        return [StoredLink(s, t, target, ref, doc, json.loads(meta)) for s, t, target, ref, doc, meta in rows]
+
+    def relationships_into(self, element_ids: Sequence[str]) -> list[StoredLink]:
+        rows = self.db.execute(Q["relationships_into"], (json.dumps(list(element_ids)),))
+        return [StoredLink(s, t, target, ref, doc, json.loads(meta)) for s, t, target, ref, doc, meta in rows]
+
+    def subtree_ids(self, element_id: str, limit: int) -> list[str]:
+        return [row[0] for row in self.db.execute(Q["subtree_ids"], (element_id, limit))]
+
     def close(self) -> None:
         if not self.read_only:
             try:
@@ -217,6 +375,12 @@ class SQLiteStore:
             except sqlite3.OperationalError:
                 pass  # another connection is reading; its own close will checkpoint
         self.db.close()
+
+
+def _found(row: Sequence[Any]) -> FoundElement:
+    """An ``elements_by_id``-shaped row (JSON as text) as a ``FoundElement``."""
+    return FoundElement(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], json.loads(row[8]),
+                        json.loads(row[9]), row[10], row[11], row[12])  # fmt: skip
 
 
 def _open_problem(path: Path, error: BaseException) -> str:

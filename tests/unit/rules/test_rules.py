@@ -53,7 +53,7 @@ def test_a_listing_of_everything_follows_nothing(tmp_path):
 def rows(doc_id, path):
     return DocumentRows(
         doc_id,
-        (doc_id, "s", path, "markdown", None, "h", 1, 1, "{}", 1),
+        (doc_id, "s", path, "markdown", None, "h", 1, 1, "{}", 1, None),
         [(f"{doc_id}-root", doc_id, "root", None, 0, 0, "root", "", "h", None, "{}", "{}")],
         [],
     )

@@ -2,8 +2,8 @@
 -- gives exactly this schema (tests/integration/storage/test_pg_migrations.py).
 -- Table and column names are those of the SQLite store; what differs is
 -- engine-private: jsonb for JSON, timestamptz for times, bytea for blobs, a
--- tsvector column with a GIN index instead of FTS5, and md5() indexes where a
--- value may outgrow a btree entry (about 2.7 kB).
+-- tsvector column with a GIN index instead of FTS5, pgvector when the server has
+-- it, and md5() indexes where a value may outgrow a btree entry (about 2.7 kB).
 --
 -- Identifier and key columns use COLLATE "C": byte order, as SQLite compares
 -- text, and memcmp instead of locale rules in every index comparison.
@@ -30,7 +30,9 @@ CREATE TABLE documents (
     element_count integer NOT NULL DEFAULT 0,
     stored_at     timestamptz NOT NULL DEFAULT now(),
     -- The pass (a run's token) that last saw the document in its source.
-    seen_pass     text COLLATE "C"
+    seen_pass     text COLLATE "C",
+    -- The embedding model (embeddings.base.vector_model) that embedded it; NULL: not embedded.
+    embedding_model text
 );
 -- md5(path): a path may be longer than a btree entry can hold.
 CREATE UNIQUE INDEX documents_source_path ON documents (source, md5(path));
@@ -68,8 +70,8 @@ CREATE TABLE element_anchors (
 );
 CREATE UNIQUE INDEX element_anchors_key ON element_anchors (doc_id, md5(anchor));
 
--- Relationships that carry information of their own (links; later semantic
--- edges). Structural edges are derived from elements: see the view below.
+-- Relationships that carry information of their own (links, semantic edges).
+-- Structural edges are derived from elements: see the view below.
 CREATE TABLE stored_relationships (
     relationship_id   text COLLATE "C" NOT NULL,
     doc_id            text COLLATE "C" NOT NULL,
@@ -109,15 +111,28 @@ CREATE TABLE store_settings (
 );
 INSERT INTO store_settings (key, value) VALUES ('structural', '1');
 
+-- One vector per retrieval unit (embeddings.units): the element it stands for (root, header or
+-- table), a chunk number, the hash of the text embedded (incremental re-embedding reuses a vector
+-- whose unit_hash is unchanged) and little-endian float32 bytes, read by numpy. With pgvector the
+-- store adds an "embedding vector" column at open and HNSW indexes per vector size
+-- (see migrations/0002_embeddings_semantic.sql).
 CREATE TABLE embeddings (
-    element_id text COLLATE "C" PRIMARY KEY,
+    element_id text COLLATE "C" NOT NULL,
+    chunk      integer NOT NULL,
     doc_id     text COLLATE "C" NOT NULL,
+    kind       text NOT NULL,
+    unit_hash  text NOT NULL,
     model      text NOT NULL,
     dimensions integer NOT NULL,
     vector     bytea NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now()
+    PRIMARY KEY (element_id, chunk)
 );
 CREATE INDEX embeddings_doc ON embeddings (doc_id);
+
+-- Documents written or removed since semantic edges were last computed.
+CREATE TABLE semantic_pending (
+    doc_id text COLLATE "C" PRIMARY KEY
+);
 
 -- Every relationship: stored ones plus the structural edges, which are a pure
 -- function of elements.parent_id and sibling_order and so are never written row

@@ -21,7 +21,9 @@ CREATE TABLE documents (
     element_count INTEGER NOT NULL DEFAULT 0,
     stored_at     TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     -- The pass (a run's token) that last saw the document in its source.
-    seen_pass     TEXT
+    seen_pass     TEXT,
+    -- The embedding model (embeddings.base.vector_model) that embedded it; NULL: not embedded.
+    embedding_model TEXT
 );
 CREATE UNIQUE INDEX documents_source_path ON documents (source, path);
 CREATE INDEX documents_source_seen ON documents (source, seen_pass);
@@ -53,8 +55,8 @@ CREATE TABLE element_anchors (
     PRIMARY KEY (doc_id, anchor)
 ) WITHOUT ROWID;
 
--- Relationships that carry information of their own (links; later semantic
--- edges). Structural edges are derived from elements: see the view below.
+-- Relationships that carry information of their own (links, semantic edges).
+-- Structural edges are derived from elements: see the view below.
 CREATE TABLE stored_relationships (
     relationship_id   TEXT NOT NULL,
     doc_id            TEXT NOT NULL,
@@ -94,15 +96,26 @@ CREATE TABLE store_settings (
 ) WITHOUT ROWID;
 INSERT INTO store_settings (key, value) VALUES ('structural', '1');
 
+-- One vector per retrieval unit (embeddings.units): the element it stands for (root, header or
+-- table), a chunk number, the hash of the text embedded (incremental re-embedding reuses a vector
+-- whose unit_hash is unchanged) and little-endian float32 bytes.
 CREATE TABLE embeddings (
-    element_id TEXT PRIMARY KEY,
+    element_id TEXT NOT NULL,
+    chunk      INTEGER NOT NULL,
     doc_id     TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    unit_hash  TEXT NOT NULL,
     model      TEXT NOT NULL,
     dimensions INTEGER NOT NULL,
     vector     BLOB NOT NULL,
-    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    PRIMARY KEY (element_id, chunk)
 );
 CREATE INDEX embeddings_doc ON embeddings (doc_id);
+
+-- Documents written or removed since semantic edges were last computed.
+CREATE TABLE semantic_pending (
+    doc_id TEXT PRIMARY KEY
+) WITHOUT ROWID;
 
 -- Full-text index over element text. External content: rows are added and
 -- removed explicitly with each document, so no per-row triggers slow writes.
