@@ -56,7 +56,7 @@ from typing import Any
 
 from go_doc_go.config import Config
 from go_doc_go.embed import Embedder, PendingEmbedding, prepare_embeddings
-from go_doc_go.exceptions import ParserCrashedError, ParseTimeoutError
+from go_doc_go.exceptions import ParseError, ParserCrashedError, ParseTimeoutError
 from go_doc_go.model import DocumentResult
 from go_doc_go.pipeline import Failed, Unchanged, failure, process_document
 from go_doc_go.sources import ContentSource, DocumentRef, open_source
@@ -185,6 +185,7 @@ def _child_main() -> None:
     gc.set_threshold(50_000, 50, 100)
     sources = {s.name: open_source(s) for s in config.content_sources}
     embedder = _child_embedder(config)
+    send = partial(_send, writer, limit)
     try:
         while True:
             try:
@@ -196,12 +197,27 @@ def _child_main() -> None:
             tasks, solo = message
             if embedder is None:
                 for task in tasks:
-                    writer.send(process_task(task, config, sources))
+                    send(process_task(task, config, sources))
             else:
-                embed_tasks(tasks, config, sources, embedder, writer.send, solo=solo)
+                embed_tasks(tasks, config, sources, embedder, send, solo=solo)
     finally:
         if embedder is not None:
             embedder.close()
+
+
+def _send(writer: Connection, limit_mb: int, message: Any) -> None:
+    """Send one message; a document whose rows cannot be pickled within the memory limit fails alone.
+
+    ``send`` pickles the whole message before writing a byte, so a ``MemoryError``
+    leaves nothing half-written in the pipe: the document's failure follows instead.
+    """
+    try:
+        writer.send(message)
+    except MemoryError:
+        if not isinstance(message, Processed):
+            raise
+        error = ParseError(f"document's rows need more memory than parsers.max_memory_mb ({limit_mb}) allows")
+        writer.send(failure(message.ref, "parse", error))
 
 
 def _child_embedder(config: Config) -> Embedder | None:

@@ -44,6 +44,20 @@ import os
 if os.environ.get("GDG_HOSTILE_PARSER"):
     import go_doc_go.parsers
     go_doc_go.parsers.PARSER_MODULES["text"] = "hostile_parser"
+
+    # Rows too big to pickle within the memory limit (as an 11 MB CSV's 1.1M elements are
+    # beside a loaded embedding model): the child's send raises MemoryError for "unsendable*".
+    from multiprocessing import connection
+
+    real_send = connection.Connection.send
+
+    def send(self, obj):
+        rows = getattr(obj, "rows", None)
+        if rows is not None and obj.ref.path.startswith("unsendable"):
+            raise MemoryError
+        return real_send(self, obj)
+
+    connection.Connection.send = send
 '''
 
 
@@ -88,6 +102,17 @@ def test_hostile_parsers_cost_one_document_each(tmp_path):
     assert "parsers.max_memory_mb (1024)" in failures["eat.txt"]["cause"]
     assert all(f["stage"] == "parse" for f in failures.values())
     assert elapsed < 120, "a guard against a hang, not a benchmark"
+
+
+@pytest.mark.parametrize("embeddings", [False, pytest.param(True, marks=pytest.mark.embeddings)])
+def test_rows_too_big_to_send_cost_that_document_only(tmp_path, embeddings, request):
+    if embeddings:
+        request.getfixturevalue("static_model_cache")
+    summary = _hostile_run(tmp_path, ["unsendable"], embeddings=embeddings)
+    assert summary["processed"] == 6
+    [failure] = summary["failures"]
+    assert failure["path"] == "unsendable.txt" and failure["stage"] == "parse"
+    assert "parsers.max_memory_mb (1024)" in failure["cause"] and failure["kind"] == "permanent"
 
 
 def test_results_come_back_in_order_and_children_are_recycled(tmp_path):
