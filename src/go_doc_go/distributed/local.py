@@ -74,10 +74,11 @@ def run_distributed(config: Config) -> IngestSummary:
 
 def _summary(resources: RunResources, summary: IngestSummary) -> IngestSummary:
     run_id = resources.coordinator.run_id
-    counts, failures, record = with_connection(resources.pool, "summarise the pass", lambda c: (
+    counts, failures, record, units = with_connection(resources.pool, "summarise the pass", lambda c: (
         repository.run_pass_summary(c, run_id=run_id),
         repository.run_pass_failures(c, run_id=run_id),
         repository.run_pass_record(c, run_id=run_id),
+        repository.run_pass_units(c, run_id=run_id),
     ))
     summary.processed = counts.get(("completed", "processed"), 0)
     summary.unchanged = counts.get(("completed", "unchanged"), 0)
@@ -95,7 +96,10 @@ def _summary(resources: RunResources, summary: IngestSummary) -> IngestSummary:
     stats = (record or {}).get("discovery_stats") or {}
     summary.skipped = int(stats.get("skipped", 0))
     summary.skipped_paths = [SkippedPath(p["source"], p["path"], p["reason"]) for p in stats.get("skipped_paths", [])]
-    summary.removed = int(((record or {}).get("post_processing") or {}).get("remove_vanished", 0))
+    post_processing = (record or {}).get("post_processing") or {}
+    summary.removed = int(post_processing.get("remove_vanished", 0))
+    summary.semantic_edges_changed = int(post_processing.get("semantic_edges", 0))
+    summary.units_embedded, summary.units_reused = units
     if resources.config.relationship_detection.links:
         links = resources.store.link_counts()
         summary.links_resolved, summary.links_unresolved = links.resolved, links.unresolved

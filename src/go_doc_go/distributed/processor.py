@@ -36,7 +36,7 @@ from go_doc_go.config import Config
 from go_doc_go.exceptions import GoDocGoError, LeaseLostError
 from go_doc_go.pipeline import Failed, Unchanged
 from go_doc_go.pool import DocumentPool, Processed, Result, Task
-from go_doc_go.queue.records import Lease, LeaseKey, NewDocument
+from go_doc_go.queue.records import CompleteResult, Lease, LeaseKey, NewDocument
 from go_doc_go.queue.work_queue import WorkQueue
 from go_doc_go.rules import admit, follow_targets, link_follow_depth
 from go_doc_go.sources import ContentSource, DocumentRef
@@ -62,11 +62,19 @@ class Vanished:
 Outcome = Result | Vanished
 
 
+@dataclass(frozen=True, slots=True)
+class _Completion:
+    lease: Lease
+    outcome: str  # processed, unchanged or vanished
+    content_hash: str | None = None
+    units: tuple[int, int] | None = None  # retrieval units embedded anew, reused
+
+
 @dataclass(slots=True)
 class _Plan:
     """What one commit does, worked out before the transaction opens."""
 
-    completions: list[tuple[Lease, str | None, str]] = field(default_factory=list)  # lease, hash, outcome
+    completions: list[_Completion] = field(default_factory=list)
     rows: dict[LeaseKey, DocumentRows] = field(default_factory=dict)
     failures: list[tuple[Lease, Failed]] = field(default_factory=list)
     linked: dict[LeaseKey, list[NewDocument]] = field(default_factory=dict)
@@ -207,17 +215,18 @@ class QueuedDocumentProcessor:
         for lease, outcome in pairs:
             if isinstance(outcome, Processed):
                 rows = outcome.rows
-                plan.completions.append((lease, rows.document[5], "processed"))
+                units = (rows.embedded, rows.reused) if rows.embeddings else None
+                plan.completions.append(_Completion(lease, "processed", rows.document[5], units))
                 plan.rows[lease.key] = rows
                 plan.linked[lease.key] = self._linked(lease, outcome.ref, outcome.targets)
             elif isinstance(outcome, Unchanged):
                 ref = outcome.ref
-                plan.completions.append((lease, None, "unchanged"))
+                plan.completions.append(_Completion(lease, "unchanged"))
                 plan.touches[lease.key] = Touch(ref.doc_id, ref.size, ref.mtime_ns)
                 if lease.link_depth < self._follow_depth(ref.source):
                     plan.linked[lease.key] = self._linked(lease, ref, self.store.link_targets(ref.doc_id))
             elif isinstance(outcome, Vanished):
-                plan.completions.append((lease, None, "vanished"))
+                plan.completions.append(_Completion(lease, "vanished"))
             else:
                 plan.failures.append((lease, outcome))
         return plan
@@ -268,9 +277,7 @@ class QueuedDocumentProcessor:
         with self.store.transaction() as tx:
             q.conn = tx
             _queue_planner_settings(tx)
-            todo = [(lease, h, o) for lease, h, o in plan.completions if lease.key not in refused]
-            done = q.complete_many([x[0] for x in todo], content_hashes=[x[1] for x in todo],
-                                   outcomes=[x[2] for x in todo])
+            done = _complete(q, plan, refused)
             ours = {lease.key for lease in done.completed}
             rows = [rows for key, rows in plan.rows.items() if key in ours]
             failures = self.store.write_documents(tx, rows, pass_token=pass_token)
@@ -296,9 +303,7 @@ class QueuedDocumentProcessor:
             linked = [d for key, docs in plan.linked.items() if key not in refused for d in docs]
             if linked:
                 self.store.mark_seen(tx, [d.doc_id for d in linked], pass_token)
-        todo = [(lease, h, o) for lease, h, o in plan.completions if lease.key not in refused]
-        done = self.queue.complete_many([x[0] for x in todo], content_hashes=[x[1] for x in todo],
-                                        outcomes=[x[2] for x in todo])
+        done = _complete(self.queue, plan, refused)
         ours = {lease.key for lease in done.completed}
         linked = [d for key, docs in plan.linked.items() if key in ours for d in docs]
         if linked:
@@ -320,7 +325,7 @@ class QueuedDocumentProcessor:
         self._record_failures(q, plan, refused)
 
     def _record_failures(self, q: Any, plan: _Plan, refused: dict[LeaseKey, str]) -> None:
-        by_key = {lease.key: lease for lease, _, _ in plan.completions}
+        by_key = {c.lease.key: c.lease for c in plan.completions}
         failures = [(lease, f.cause, f.stage, not f.retryable, f.error_type, f.traceback) for lease, f in plan.failures]
         failures += [(by_key[key], cause, "store", True, "StorageError", None) for key, cause in refused.items()]
         for lease, cause, stage, permanent, error_type, traceback in failures:
@@ -332,15 +337,22 @@ class QueuedDocumentProcessor:
     def _count(self, plan: _Plan, ours: set[LeaseKey], lost: int, refused: dict[LeaseKey, str]) -> None:
         tally = self.tally
         tally.lost += lost
-        for lease, _, outcome in plan.completions:
-            if lease.key not in ours:
+        for c in plan.completions:
+            if c.lease.key not in ours:
                 continue
-            setattr(tally, outcome, getattr(tally, outcome) + 1)
-            log.debug("%s %s:%s", outcome, lease.source_name, lease.doc_path)
+            setattr(tally, c.outcome, getattr(tally, c.outcome) + 1)
+            log.debug("%s %s:%s", c.outcome, c.lease.source_name, c.lease.doc_path)
         tally.failed += len(plan.failures) + len(refused)
         for lease, failure in plan.failures:
             log.info("failed %s:%s at %s (%s): %s", lease.source_name, lease.doc_path, failure.stage, failure.kind,
                      failure.cause)
+
+
+def _complete(q: Any, plan: _Plan, refused: dict[LeaseKey, str]) -> CompleteResult:
+    """Complete the plan's documents the store did not refuse, with what each completion did."""
+    todo = [c for c in plan.completions if c.lease.key not in refused]
+    return q.complete_many([c.lease for c in todo], content_hashes=[c.content_hash for c in todo],
+                           outcomes=[c.outcome for c in todo], units=[c.units for c in todo])
 
 
 class _InStoreTransaction:

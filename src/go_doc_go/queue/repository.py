@@ -263,19 +263,21 @@ def document_complete_many(
     session_id: int | None,
     content_hashes: Sequence[str | None] | None = None,
     outcomes: Sequence[str | None] | None = None,
+    units: Sequence[tuple[int, int] | None] | None = None,
 ) -> set[LeaseKey]:
     """Keys of the leases this statement completed. Run ``document_completed_by`` for the rest."""
     params = {
         **_pairs(leases),
         "content_hashes": Jsonb(_by_token(leases, content_hashes)),
         "outcomes": Jsonb(_by_token(leases, outcomes)),
+        "units": Jsonb(_by_token(leases, units)),
         "depths": Jsonb({str(x.lease_token): x.link_depth for x in leases}),
         "session_id": session_id,
     }
     return {(q, t) for q, t in conn.execute(_Q["document_complete_many"], params)}
 
 
-def _by_token(leases: Sequence[Lease], values: Sequence[str | None] | None) -> dict[str, str]:
+def _by_token(leases: Sequence[Lease], values: Sequence[Any] | None) -> dict[str, Any]:
     """``{"token": value}``: looked up per row by its lease token (a jsonb binary search)."""
     if values is None:
         return {}
@@ -451,6 +453,12 @@ def run_pass_failures(conn: Connection, *, run_id: str, limit: int = 1000) -> li
     cur = conn.execute(_Q["run_pass_failures"], {"run_id": run_id, "limit": limit})
     names = [c.name for c in cur.description or ()]
     return [dict(zip(names, row)) for row in cur]
+
+
+def run_pass_units(conn: Connection, *, run_id: str) -> tuple[int, int]:
+    """(units embedded, units reused) over the processed documents of the run's current pass."""
+    embedded, reused = conn.execute(_Q["run_pass_units"], {"run_id": run_id}).fetchone()  # type: ignore[misc]
+    return int(embedded), int(reused)
 
 
 def run_pass_record(conn: Connection, *, run_id: str) -> dict[str, Any] | None:

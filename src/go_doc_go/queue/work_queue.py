@@ -328,12 +328,14 @@ class WorkQueue:
         *,
         content_hashes: Sequence[str | None] | None = None,
         outcomes: Sequence[str | None] | None = None,
+        units: Sequence[tuple[int, int] | None] | None = None,
         conn: Connection | None = None,
         deadline: float | None = None,
     ) -> CompleteResult:
         """Complete documents in one statement. Pass ``conn`` to commit with your own writes.
 
-        ``outcomes`` records what each completion did (``processed``, ``unchanged``, ``vanished``).
+        ``outcomes`` records what each completion did (``processed``, ``unchanged``, ``vanished``),
+        ``units`` the retrieval units it embedded anew and reused (``run_pass_units`` sums them).
 
         With ``conn`` inside a transaction the result is ``pending``: the
         completed leases stay held until ``confirm(result)`` after your commit
@@ -341,20 +343,21 @@ class WorkQueue:
         """
         if not leases:
             return CompleteResult()
-        unique: dict[LeaseKey, tuple[Lease, str | None, str | None]] = {}
+        unique: dict[LeaseKey, tuple[Lease, str | None, str | None, tuple[int, int] | None]] = {}
         for i, lease in enumerate(leases):
             unique.setdefault(lease.key, (
                 lease,
                 content_hashes[i] if content_hashes is not None else None,
                 outcomes[i] if outcomes is not None else None,
+                units[i] if units is not None else None,
             ))
-        batch = [lease for lease, _, _ in unique.values()]
-        hashes = [digest for _, digest, _ in unique.values()]
-        done_how = [outcome for _, _, outcome in unique.values()]
+        batch = [lease for lease, _, _, _ in unique.values()]
 
         def write(c: Connection) -> set[LeaseKey]:
             done = repository.document_complete_many(
-                c, leases=batch, session_id=self.session_id, content_hashes=hashes, outcomes=done_how
+                c, leases=batch, session_id=self.session_id,
+                content_hashes=[x[1] for x in unique.values()], outcomes=[x[2] for x in unique.values()],
+                units=[x[3] for x in unique.values()],
             )
             rest = [lease for lease in batch if lease.key not in done]
             if rest:  # ours already? (a retry after a lost reply, or a concurrent repeat)
@@ -528,8 +531,10 @@ class QueueTransaction:
         *,
         content_hashes: Sequence[str | None] | None = None,
         outcomes: Sequence[str | None] | None = None,
+        units: Sequence[tuple[int, int] | None] | None = None,
     ) -> CompleteResult:
-        result = self.queue.complete_many(leases, content_hashes=content_hashes, outcomes=outcomes, conn=self.conn)
+        result = self.queue.complete_many(leases, content_hashes=content_hashes, outcomes=outcomes, units=units,
+                                          conn=self.conn)
         self.results.append(result)
         return result
 

@@ -21,6 +21,18 @@ def test_completions_record_their_outcome(new_run, pg_conn) -> None:
     assert rows == {leases[0].doc_id: "processed", leases[1].doc_id: "unchanged", leases[2].doc_id: None}
 
 
+def test_completions_record_the_units_they_embedded_and_the_pass_sums_them(new_run, pg_conn) -> None:
+    coordinator, queue = new_run()
+    queue.add_many([NewDocument("s", f"d{i}") for i in range(3)])
+    coordinator.discovery_done()
+    leases = queue.claim(3)
+    queue.complete_many(leases, outcomes=["processed", "processed", "unchanged"], units=[(4, 1), None, None])
+    rows = dict((d, (e, r)) for d, e, r in pg_conn.execute(
+        "SELECT doc_id, units_embedded, units_reused FROM document_queue WHERE run_id = %s", (coordinator.run_id,)))
+    assert rows == {leases[0].doc_id: (4, 1), leases[1].doc_id: (None, None), leases[2].doc_id: (None, None)}
+    assert repository.run_pass_units(pg_conn, run_id=coordinator.run_id) == (4, 1)
+
+
 def test_failures_keep_class_traceback_and_history_without_secrets(new_run, pg_conn) -> None:
     coordinator, queue = new_run(max_retries=3)
     queue.add("s", "d")

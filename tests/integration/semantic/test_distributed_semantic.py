@@ -58,6 +58,11 @@ def test_distributed_semantic_edges_equal_single_mode_pass_after_pass(tmp_path, 
         single_summary = ingest_documents(single)
         distributed_summary = ingest_documents(str(config_file))
         assert distributed_summary.processed == single_summary.processed
+        # The summary says what was embedded and which edges changed, in either mode.
+        assert single_summary.units_embedded > 0
+        assert (distributed_summary.units_embedded, distributed_summary.units_reused) == (
+            single_summary.units_embedded, single_summary.units_reused)
+        assert distributed_summary.semantic_edges_changed == single_summary.semantic_edges_changed > 0
         single_rows, single_edges, single_vectors = stored(single)
         dist_rows, dist_edges, dist_vectors = stored(load_config(config_file))
         assert len(single_edges) > 20 and single_vectors

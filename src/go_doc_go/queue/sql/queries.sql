@@ -325,6 +325,8 @@ WITH done AS (
            -- {"token": "hash"}: a jsonb object lookup is a binary search, not a scan of an array
            content_hash = coalesce(%(content_hashes)s::jsonb ->> d.lease_token::text, d.content_hash),
            outcome = %(outcomes)s::jsonb ->> d.lease_token::text,
+           units_embedded = ((%(units)s::jsonb -> d.lease_token::text) ->> 0)::int,
+           units_reused = ((%(units)s::jsonb -> d.lease_token::text) ->> 1)::int,
            -- A shorter path reached it while it was leased: complete it, then process it once more
            -- (its links must be followed from the smaller depth).
            state = CASE WHEN d.link_depth < coalesce((%(depths)s::jsonb ->> d.lease_token::text)::int, d.link_depth)
@@ -506,6 +508,12 @@ SELECT d.source_name, d.doc_path, d.doc_id, d.error_stage, d.last_error, d.error
  WHERE d.run_id = %(run_id)s AND d.state = 'dead_letter'
  ORDER BY d.source_name, d.doc_path
  LIMIT %(limit)s;
+
+-- name: run_pass_units
+-- Retrieval units the current pass embedded anew, and reused, over its processed documents.
+SELECT coalesce(sum(d.units_embedded), 0), coalesce(sum(d.units_reused), 0)
+  FROM document_queue d JOIN processing_runs r ON r.run_id = d.run_id AND d.pass_number = r.pass_number
+ WHERE d.run_id = %(run_id)s AND d.state = 'completed' AND d.outcome = 'processed';
 
 -- name: run_pass_record
 -- What discovery and post-processing recorded about the run's current pass.

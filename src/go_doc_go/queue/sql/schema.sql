@@ -83,6 +83,9 @@ CREATE TABLE document_queue (
     -- What a completion did: processed, unchanged, or vanished (gone from its source when claimed).
     outcome             text
         CONSTRAINT document_queue_outcome_check CHECK (outcome IN ('processed', 'unchanged', 'vanished')),
+    -- What a completion embedded: retrieval units embedded anew, and units whose stored vector was reused.
+    units_embedded      integer,
+    units_reused        integer,
     CONSTRAINT document_queue_identity_key UNIQUE (run_id, source_name, doc_id)
 ) WITH (
     -- Every claim leaves a dead entry at the head of the claim index; vacuum early and often.
