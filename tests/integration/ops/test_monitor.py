@@ -173,7 +173,7 @@ def test_migration_0004_counts_the_rows_already_queued(pg_server) -> None:
     url = create_database(name)
     try:
         with psycopg.connect(url, autocommit=True) as conn:
-            migrations.apply(conn)  # then pretend only 0001-0003 existed: drop 0004's objects and rows
+            migrations.apply(conn)  # then pretend only 0001-0003 existed: drop 0004's and later objects and rows
             for statement in ("DROP TRIGGER document_queue_count_insert ON document_queue",
                               "DROP TRIGGER document_queue_count_update ON document_queue",
                               "DROP TRIGGER document_queue_count_delete ON document_queue",
@@ -182,7 +182,8 @@ def test_migration_0004_counts_the_rows_already_queued(pg_server) -> None:
                               "document_queue_count_delete, document_queue_count_truncate",
                               "DROP TABLE run_state_deltas, run_state_counts",
                               "DROP INDEX document_queue_dead_letter_idx",
-                              "DELETE FROM schema_migrations WHERE version = 4"):
+                              "ALTER TABLE document_queue DROP COLUMN units_embedded, DROP COLUMN units_reused",
+                              "DELETE FROM schema_migrations WHERE version >= 4"):
                 conn.execute(statement)
             conn.execute("INSERT INTO processing_runs (run_id, config_hash) VALUES ('r', 'r')")
             conn.execute("INSERT INTO document_queue (run_id, source_name, doc_id, state) "

@@ -111,7 +111,7 @@ def test_lease_statements_stay_primary_key_lookups_with_stale_statistics(pg_url,
                   "claim_timeout": 60.0, "attempt_timeout": None, "request_id": 7, "queue_ids": ids,
                   "lease_tokens": tokens, "content_hashes": Jsonb({}), "queue_id": ids[0], "lease_token": tokens[0],
                   "error": "e", "stage": "s", "delay": 1.0, "max_retries": 3, "permanent": False,
-                  "outcomes": Jsonb({}), "depths": Jsonb({}), "error_type": None, "traceback": None}
+                  "outcomes": Jsonb({}), "depths": Jsonb({}), "units": Jsonb({}), "error_type": None, "traceback": None}
         with conn.transaction():
             plan = "\n".join(r[0] for r in conn.execute("EXPLAIN (ANALYZE, TIMING OFF) " + queries()[name], params))
             raise psycopg.Rollback()
