@@ -51,7 +51,7 @@ EXIT_ENDED = 1
 EXIT_INTERRUPTED = 130
 #: Documents kept in flight per parser process: enough that parsing never waits while a batch of
 #: COMMIT_DOCS is written.
-IN_FLIGHT_PER_PARSER = 2 * COMMIT_DOCS
+IN_FLIGHT_PER_PARSER = 4 * COMMIT_DOCS
 #: How long a clean shutdown waits for documents in hand before releasing them.
 SHUTDOWN_GRACE = 30.0
 

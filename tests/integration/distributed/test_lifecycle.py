@@ -116,7 +116,10 @@ def test_sigterm_during_processing_loses_nothing_and_leaves_no_lease(tmp_path, f
 
     root = tmp_path / "docs"
     root.mkdir()
-    ingest_bench.generate(root, 400, "markdown")
+    from go_doc_go.distributed.worker import IN_FLIGHT_PER_PARSER
+
+    total = 40 + 3 * IN_FLIGHT_PER_PARSER  # more than the worker can hold in hand when the signal comes
+    ingest_bench.generate(root, total, "markdown")
     config_file = write_config(tmp_path / "config.yaml", root=root, database=fresh_db)
     assert cli("go_doc_go.cli.coordinator", "--config", str(config_file)).returncode == 0
     worker = start("go_doc_go.cli.worker", "--config", str(config_file), "--worker-id", "w1",
@@ -129,7 +132,7 @@ def test_sigterm_during_processing_loses_nothing_and_leaves_no_lease(tmp_path, f
     assert "stopped by a signal" in log
     states = dict(query(fresh_db, "SELECT state, count(*) FROM document_queue GROUP BY state"))
     assert "processing" not in states, f"no lease left held: {states}"
-    assert states.get("completed", 0) < 400, "stopped mid-run"
+    assert states.get("completed", 0) < total, "stopped mid-run"
     completed = query(fresh_db, "SELECT count(*) FROM document_queue WHERE state = 'completed'")[0][0]
     documents = query(fresh_db, "SELECT count(*) FROM documents")[0][0]
     assert documents == completed, "rows are stored exactly for the completed documents"
