@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -50,6 +50,10 @@ TASK_SIZE = 8
 #: Finished documents written per transaction, at most ``COMMIT_DELAY`` seconds after the first is ready.
 COMMIT_DOCS = 64
 COMMIT_DELAY = 0.5
+
+T = TypeVar("T")
+#: What a database that is away (restarting, unreachable) raises through the store and the queue.
+_AWAY = (GoDocGoError, psycopg.Error, OSError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +141,8 @@ class QueuedDocumentProcessor:
                 self._decided.append((lease, Vanished(lease)))
             else:
                 refs[lease.key] = ref
-        states = self.store.document_states([ref.doc_id for ref in refs.values()])
+        doc_ids = [ref.doc_id for ref in refs.values()]
+        states = self._patiently("reading stored document states", lambda: self.store.document_states(doc_ids))
         tasks: list[tuple[Lease, Task]] = []
         for lease in leases:
             ref = refs.get(lease.key)
@@ -245,18 +250,27 @@ class QueuedDocumentProcessor:
 
     def _commit_with_retries(self, pairs: list[tuple[Lease, Outcome]], pass_token: str) -> None:
         """Commit, retrying while the database is away; give up once the leases must have expired."""
-        plan = self._plan(pairs)
+        try:
+            plan = self._patiently("reading stored links", lambda: self._plan(pairs))
+            self._patiently(f"writing {len(pairs)} documents", lambda: self._commit(plan, pass_token))
+        except _AWAY as error:
+            log.error("gave up writing %d documents (%s); their leases will be reclaimed", len(pairs), error)
+
+    def _patiently(self, what: str, operation: Callable[[], T]) -> T:
+        """``operation()``, retried with backoff while the database is away (a restart, a lost connection).
+
+        It gives up, re-raising, once the leases in hand must have expired
+        (``claim_timeout``): past that their documents belong to another worker.
+        """
         give_up = time.monotonic() + self.config.work_queue.claim_timeout
         pause = 0.2
         while True:
             try:
-                self._commit(plan, pass_token)
-                return
-            except (GoDocGoError, psycopg.Error, OSError) as error:
+                return operation()
+            except _AWAY as error:
                 if isinstance(error, LeaseLostError) or time.monotonic() + pause > give_up:
-                    log.error("gave up writing %d documents (%s); their leases will be reclaimed", len(pairs), error)
-                    return
-                log.warning("writing %d documents failed (%s); retrying in %.1f s", len(pairs), error, pause)
+                    raise
+                log.warning("%s failed (%s); retrying in %.1f s", what, error, pause)
                 time.sleep(pause)
                 pause = min(pause * 2, 5.0)
 

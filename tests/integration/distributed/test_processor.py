@@ -135,3 +135,14 @@ def test_a_commit_repeated_after_a_lost_reply_recognises_itself(run):
     with psycopg.connect(config.storage.uri) as conn:
         assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 3
         assert conn.execute("SELECT count(*) FROM document_queue WHERE state = 'completed'").fetchone()[0] == 3
+
+
+def test_store_reads_retry_a_connection_the_server_dropped(run):
+    """A database restart breaks the store's connection: the next change-detection read reconnects, not the worker."""
+    config, resources, pool, _ = run
+    worker, queue = processor(resources, pool, "w")
+    with psycopg.connect(config.storage.uri, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(%s)", (resources.store.conn.info.backend_pid,))
+    worker.submit(queue.claim(3))
+    worker.drain()
+    assert worker.tally.processed == 3
