@@ -30,28 +30,17 @@ from __future__ import annotations
 from psycopg_pool import ConnectionPool
 
 from go_doc_go.queue import repository
-from go_doc_go.queue.connection import with_connection
-from go_doc_go.queue.service import Service
+from go_doc_go.queue.service import RunLease
 
 
-class DiscoveryLease(Service[bool]):
+class DiscoveryLease(RunLease[bool]):
     """One contender for a run's discovery lease. ``run_once`` renews it (call it at ttl/2)."""
 
     name = "discovery"
 
     def __init__(self, pool: ConnectionPool, run_id: str, holder: str, *, ttl: float = 60.0) -> None:
-        super().__init__()
-        self.pool = pool
-        self.run_id = run_id
-        self.holder = holder
-        self.ttl = ttl
+        super().__init__(pool, run_id, holder, ttl=ttl)
         self.pass_number: int | None = None
-
-    def interval(self) -> float:
-        return self.ttl / 2
-
-    def _run(self, what: str, operation):  # type: ignore[no-untyped-def]
-        return with_connection(self.pool, what, operation)
 
     @property
     def is_holder(self) -> bool:

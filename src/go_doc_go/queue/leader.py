@@ -33,9 +33,8 @@ from psycopg_pool import ConnectionPool
 
 from go_doc_go.exceptions import QueueError
 from go_doc_go.queue import repository
-from go_doc_go.queue.connection import with_connection
 from go_doc_go.queue.errors import LeaderLostError
-from go_doc_go.queue.service import Service
+from go_doc_go.queue.service import RunLease
 
 
 @dataclass(frozen=True)
@@ -44,24 +43,14 @@ class LeaderResult:
     term: int | None
 
 
-class LeaderLease(Service[LeaderResult]):
+class LeaderLease(RunLease[LeaderResult]):
     """One contender for a run's leader lease. ``run_once`` attempts or renews (call it at ttl/2)."""
 
     name = "leader"
 
     def __init__(self, pool: ConnectionPool, run_id: str, holder: str, *, ttl: float = 60.0) -> None:
-        super().__init__()
-        self.pool = pool
-        self.run_id = run_id
-        self.holder = holder
-        self.ttl = ttl
+        super().__init__(pool, run_id, holder, ttl=ttl)
         self.term: int | None = None
-
-    def interval(self) -> float:
-        return self.ttl / 2
-
-    def _run(self, what: str, operation):  # type: ignore[no-untyped-def]
-        return with_connection(self.pool, what, operation)
 
     @property
     def is_leader(self) -> bool:

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from psycopg_pool import ConnectionPool
 
 from go_doc_go.config import scrub
+from go_doc_go.queue.connection import with_connection
 
 log = logging.getLogger(__name__)
 
@@ -58,3 +62,20 @@ class Service(Generic[R]):
             except Exception as error:  # noqa: BLE001 - a loop must survive one bad round
                 self.last_error = error
                 log.warning("%s: %s", self.name, scrub(str(error)))
+
+
+class RunLease(Service[R]):
+    """A lease one holder keeps on a run row (leader, discovery): renewed every ``ttl / 2``."""
+
+    def __init__(self, pool: ConnectionPool, run_id: str, holder: str, *, ttl: float = 60.0) -> None:
+        super().__init__()
+        self.pool = pool
+        self.run_id = run_id
+        self.holder = holder
+        self.ttl = ttl
+
+    def interval(self) -> float:
+        return self.ttl / 2
+
+    def _run(self, what: str, operation: Callable[[Any], Any]) -> Any:
+        return with_connection(self.pool, what, operation)
