@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 
 from go_doc_go.cli.errors import EXIT_USAGE, clean_errors
-from go_doc_go.cli.ingest import store_label
-from go_doc_go.cli.show import store_config
+from go_doc_go.cli.show import open_read_store
 from go_doc_go.search import MODES, SearchResponse, SearchResult
 from go_doc_go.search.engine import run_search
-from go_doc_go.storage import open_store
 
 
 @click.command()
@@ -32,12 +29,7 @@ from go_doc_go.storage import open_store
 def search(query: str, config_file: str | None, db: str | None, limit: int, source: str | None,
            element_type: str | None, mode: str, related: bool, as_json: bool) -> None:  # fmt: skip
     """Search the store for QUERY: full text and vectors fused (full text alone without embeddings)."""
-    config = store_config(config_file, db)
-    where = store_label(config)
-    if config.storage.backend == "sqlite" and not Path(config.storage.path).is_file():
-        click.echo(f"error: no store at {where} (run go-doc-go ingest first, or pass --db or --config)", err=True)
-        raise SystemExit(EXIT_USAGE)
-    store = open_store(config, read_only=True)
+    config, store, _ = open_read_store(config_file, db)
     try:
         try:
             response = run_search(store, config, query, limit=limit, source=source, element_type=element_type,

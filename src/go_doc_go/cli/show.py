@@ -138,6 +138,16 @@ def store_config(config_file: str | None, db: str | None) -> Config:
     return config
 
 
+def open_read_store(config_file: str | None, db: str | None) -> tuple[Config, Store, str]:
+    """The store ``--config``/``--db`` name, open read-only, with its label; a missing SQLite file is a usage error."""
+    config = store_config(config_file, db)
+    where = store_label(config)
+    if config.storage.backend == "sqlite" and not Path(config.storage.path).is_file():
+        click.echo(f"error: no store at {where} (run go-doc-go ingest first, or pass --db or --config)", err=True)
+        raise SystemExit(EXIT_USAGE)
+    return config, open_store(config, read_only=True), where
+
+
 @click.command()
 @click.argument("document")
 @click.option("--db", type=click.Path(dir_okay=False), help=f"SQLite store to read [default: {DEFAULT_DB}].")
@@ -155,12 +165,7 @@ def show(
     neighbourhood: bool,
 ) -> None:
     """Print the stored element tree of DOCUMENT (a doc_id, a path, ./path or SOURCE:PATH)."""
-    config = store_config(config_file, db)
-    where = store_label(config)
-    if config.storage.backend == "sqlite" and not Path(config.storage.path).is_file():
-        click.echo(f"error: no store at {where} (run go-doc-go ingest first, or pass --db or --config)", err=True)
-        raise SystemExit(EXIT_USAGE)
-    store = open_store(config, read_only=True)
+    _, store, where = open_read_store(config_file, db)
     if neighbourhood:
         try:
             _show_neighbourhood(store, document, where, as_json=as_json, limit=limit)
