@@ -232,7 +232,8 @@ class Terminal:
     def press(self, data: bytes) -> None:
         os.write(self.master, data)
 
-    def wait(self, timeout: float = 15.0) -> int:
+    def wait(self, timeout: float = 30.0) -> int | None:
+        """The exit code, or None if the child is still running after ``timeout`` (what it drew is kept)."""
         deadline = time.monotonic() + timeout
         while self.proc.poll() is None and time.monotonic() < deadline:
             ready, _, _ = select.select([self.master], [], [], 0.1)
@@ -241,7 +242,10 @@ class Terminal:
                     self.output += os.read(self.master, 65536)
                 except OSError:
                     break
-        return self.proc.wait(max(deadline - time.monotonic(), 0.1))
+        try:
+            return self.proc.wait(max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            return None
 
     def close(self) -> None:
         if self.proc.poll() is None:
