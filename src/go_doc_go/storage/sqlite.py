@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +50,31 @@ Q = parse_queries(MIGRATIONS.read("queries.sql"))
 #: What the database may refuse about one document's rows (the others are unaffected).
 _DOCUMENT_ERRORS = (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.DataError,
                     UnicodeEncodeError, OverflowError, ValueError)  # fmt: skip
+
+
+#: How long a statement waits for another connection's lock before "database is locked".
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _enable_wal(db: sqlite3.Connection) -> None:
+    """``PRAGMA journal_mode = WAL``, waiting out other processes that open the same new file at once.
+
+    Switching a file to WAL takes an exclusive lock, and SQLite answers SQLITE_BUSY
+    at once there instead of calling the busy handler: with several workers opening
+    a new store together, one of them failed with "database is locked".
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            busy = (getattr(error, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+            if not busy or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
 
 class SQLiteStore:
@@ -85,9 +111,9 @@ class SQLiteStore:
         if self.path.parent and not self.path.parent.exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode = WAL")
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _enable_wal(db)
         db.execute("PRAGMA synchronous = NORMAL")
-        db.execute("PRAGMA busy_timeout = 30000")
         db.execute("PRAGMA cache_size = -131072")
         # Checkpoint in large steps: frequent small checkpoints rewrite the same
         # index pages again and again during a big ingest. close() checkpoints.

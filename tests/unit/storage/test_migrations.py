@@ -99,19 +99,21 @@ def _open(path, start, results):
 
 
 def test_processes_opening_a_new_store_at_once_apply_the_schema_once(tmp_path):
+    """Eight processes open one new file together, ten times over (switching it to WAL used to fail one of them)."""
     ctx = multiprocessing.get_context("fork")
-    start, results = ctx.Barrier(4), ctx.Queue()
-    path = tmp_path / "new.db"
-    procs = [ctx.Process(target=_open, args=(path, start, results)) for _ in range(4)]
-    for p in procs:
-        p.start()
-    outcomes = [results.get(timeout=60) for _ in procs]
-    for p in procs:
-        p.join()
-    assert outcomes == ["ok"] * 4
-    with sqlite3.connect(path) as db:
-        versions = db.execute("SELECT version FROM store_migrations ORDER BY version").fetchall()
-    assert versions == [(m.version,) for m in MIGRATIONS.migrations]
+    for round_ in range(10):
+        start, results = ctx.Barrier(8), ctx.Queue()
+        path = tmp_path / f"new{round_}.db"
+        procs = [ctx.Process(target=_open, args=(path, start, results)) for _ in range(8)]
+        for p in procs:
+            p.start()
+        outcomes = [results.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join()
+        assert outcomes == ["ok"] * 8
+        with sqlite3.connect(path) as db:
+            versions = db.execute("SELECT version FROM store_migrations ORDER BY version").fetchall()
+        assert versions == [(m.version,) for m in MIGRATIONS.migrations]
 
 
 def test_a_broken_migration_rolls_back(tmp_path):
