@@ -207,10 +207,20 @@ class Terminal:
         env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "GO_DOC_GO_CONFIG")}
         self.proc = subprocess.Popen(args, cwd=cwd, stdin=slave, stdout=slave, stderr=slave, close_fds=True,
                                      env={**env, "TERM": "xterm-256color"}, start_new_session=True,
-                                     preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+                                     preexec_fn=self._as_a_terminal_session)
         os.close(slave)
         self.master = master
         self.output = b""
+
+    @staticmethod
+    def _as_a_terminal_session() -> None:
+        """In the child: the pty is its controlling terminal, and Ctrl-C interrupts it as in a user's shell.
+
+        A test run started in the background (``.ci/run &``) ignores SIGINT, and
+        an ignored signal stays ignored across exec: the dashboard would never see Ctrl-C.
+        """
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     def read_until(self, done, timeout: float = 30.0) -> str:  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + timeout
